@@ -1,0 +1,1 @@
+"""Kata harness: registry, hidden specs, torch oracle, pytest plugin and the `kata` command."""

@@ -1,0 +1,118 @@
+"""Checks the specs use on learners' return values; each failure is a sentence for the learner.
+
+A check names what it looked at (`what`, e.g. "backward()['W1']"), what was expected and what came
+back. Comparisons are strict: the shape must match exactly, so a wrong shape never passes by
+broadcasting.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from hypothesis import note
+from hypothesis.control import current_build_context
+
+
+class KataFailure(AssertionError):
+    """A graded check failed; str(self) is written for the learner, not for a developer."""
+
+
+def describe(value: Any) -> str:
+    """A short phrase for what a value is: 'None', 'a list of length 3', 'an int64 array of shape (3,)'."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"a {value.dtype} array of shape {value.shape}"
+    if isinstance(value, (list, tuple, dict)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if isinstance(value, (numbers.Number, np.generic)):
+        return f"a {type(value).__name__} ({value!r})"
+    return f"a {type(value).__module__}.{type(value).__qualname__}"
+
+
+def _index(flat_index: int, shape: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat_index, shape)) + "]" if shape else ""
+
+
+def expect_array(value: Any, *, what: str, shape: tuple[int, ...]) -> np.ndarray:
+    """`value` must be a finite floating-point ndarray of exactly `shape`."""
+    if not isinstance(value, np.ndarray):
+        raise KataFailure(f"{what} should be a NumPy array of shape {shape}, but it is {describe(value)}.")
+    if value.shape != shape:
+        raise KataFailure(
+            f"{what} has shape {value.shape}, but the expected shape is {shape}"
+            " (shapes must match exactly: broadcasting would hide a bug)."
+        )
+    if not np.issubdtype(value.dtype, np.floating):
+        raise KataFailure(f"{what} has dtype {value.dtype}; it should hold floats (float64).")
+    bad = ~np.isfinite(value)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise KataFailure(f"{what} contains {value.flat[first]} at {_index(first, shape)}: every entry must be finite.")
+    return value
+
+
+def expect_scalar(value: Any, *, what: str) -> float:
+    """`value` must be a finite real number (a Python float, a NumPy scalar or a 0-d array)."""
+    if isinstance(value, (bool, np.bool_)) or not (
+        isinstance(value, (numbers.Real, np.floating, np.integer)) or (isinstance(value, np.ndarray) and value.ndim == 0)
+    ):
+        raise KataFailure(f"{what} should be a single float, but it is {describe(value)}.")
+    result = float(value)
+    if not np.isfinite(result):
+        raise KataFailure(f"{what} is {result}: it must be finite.")
+    return result
+
+
+def expect_close(
+    got: np.ndarray | float, expected: np.ndarray | float, *, what: str, rtol: float, atol: float, worst: int = 3
+) -> None:
+    """`got` must equal torch's `expected` within atol + rtol * |expected|, entry by entry."""
+    got_arr, exp_arr = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    err = np.abs(got_arr - exp_arr)
+    bad = err > atol + rtol * np.abs(exp_arr)
+    if not bad.any():
+        return
+    if exp_arr.ndim == 0:
+        raise KataFailure(f"{what} is {float(got_arr):.10g}, but torch gives {float(exp_arr):.10g} (error {float(err):.3g}).")
+    rel = err / np.maximum(np.abs(exp_arr), np.finfo(np.float64).tiny)
+    order = np.argsort(-err, axis=None)[: min(worst, int(bad.sum()))]
+    lines = [
+        f"{what} disagrees with torch in {int(bad.sum())} of {bad.size} entries: "
+        f"max abs error {err.max():.3g}, max rel error {rel[bad].max():.3g} (tolerance {rtol:g} rel + {atol:g} abs).",
+        "  worst entries:   yours            torch",
+    ]
+    for flat in order:
+        idx = _index(int(flat), exp_arr.shape)
+        lines.append(f"    {idx:<10} {got_arr.flat[flat]: .10g}    {exp_arr.flat[flat]: .10g}")
+    raise KataFailure("\n".join(lines))
+
+
+def expect_unchanged(before: dict[str, np.ndarray], after: dict[str, Any], *, func: str) -> None:
+    """The arrays a function was given must be the same afterwards; `before` holds copies."""
+    for name, original in before.items():
+        current = after[name]
+        if not (isinstance(current, np.ndarray) and current.shape == original.shape and np.array_equal(current, original)):
+            raise KataFailure(
+                f"{func} changed its argument {name} in place (for example with `-=`, `+=` or `out=`):"
+                " build new arrays instead, the caller still needs the old ones."
+            )
+
+
+@contextmanager
+def example_on_failure(example: object) -> Iterator[None]:
+    """On the final (shrunk) failing example, attach its description to the failure.
+
+    Formatting arrays costs more than grading them, so it happens once, not on every example.
+    """
+    try:
+        yield
+    except BaseException:
+        context = current_build_context()
+        if context.is_final:
+            note(f"Smallest failing example:\n{example!r}")
+        raise

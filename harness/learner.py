@@ -1,0 +1,110 @@
+"""Loading the learner's file as a module, with errors that point at their code, not at ours."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import importlib.util
+import os
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+from harness.checks import KataFailure
+from harness.registry import REPO_ROOT
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as the learner should read it: relative to the current folder or the repo when inside."""
+    path = Path(path).resolve()
+    for base in (Path.cwd(), REPO_ROOT):
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
+
+
+class LearnerLoadError(Exception):
+    """The learner's file is missing, does not parse, or fails while it is imported."""
+
+
+class NotImplementedYet(BaseException):
+    """A learner function raised NotImplementedError; its __cause__ is that error.
+
+    A BaseException on purpose: hypothesis shrinks on Exceptions, which for a stub that always
+    raises is seconds of work for nothing; this one passes through it at once.
+    """
+
+
+class MissingName(KataFailure, AttributeError):
+    """The learner's module lacks a name the spec uses (an AttributeError too, so hasattr() works)."""
+
+
+class LearnerModule:
+    """The learner's module as the specs see it: a missing name is a clear failure, and a stub's
+    NotImplementedError becomes NotImplementedYet."""
+
+    def __init__(self, module: ModuleType, path: Path) -> None:
+        self._module = module
+        self._path = path
+
+    def __getattr__(self, name: str):
+        try:
+            value = getattr(self._module, name)
+        except AttributeError:
+            raise MissingName(f"{shown_path(self._path)} has no {name}: the spec uses {name}, keep the stub's names.") from None
+        if not inspect.isfunction(value):
+            return value
+
+        @functools.wraps(value)
+        def call(*args, **kwargs):
+            try:
+                return value(*args, **kwargs)
+            except NotImplementedError as exc:
+                raise NotImplementedYet(name) from exc
+
+        return call
+
+
+def learner_frames(tb, path: Path) -> list[traceback.FrameSummary]:
+    """The frames of a traceback that lie in the learner's file, outermost first."""
+    target = os.path.realpath(path)
+    return [f for f in traceback.extract_tb(tb) if os.path.realpath(f.filename) == target]
+
+
+def format_frames(frames: list[traceback.FrameSummary]) -> str:
+    return "\n".join(f"  {shown_path(f.filename)}:{f.lineno} in {f.name}\n    {(f.line or '').strip()}" for f in frames)
+
+
+def load(path: Path) -> LearnerModule:
+    """Import the learner's file under a private module name; LearnerLoadError says what went wrong."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise LearnerLoadError(f"There is no file {shown_path(path)} to grade.")
+    source = path.read_bytes()
+    try:
+        code = compile(source, str(path), "exec")
+    except SyntaxError as exc:
+        caret = " " * max((exc.offset or 1) - 1, 0) + "^"
+        raise LearnerLoadError(
+            f"{shown_path(path)}, line {exc.lineno}: {exc.msg}\n    {(exc.text or '').rstrip()}\n    {caret}"
+        ) from None
+    # A name of our own per file, so two submissions of the same kata never share a module.
+    name = f"kata_learner_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look a module up by name
+    try:
+        exec(code, module.__dict__)
+    except BaseException as exc:  # noqa: BLE001 - whatever their file raises, report it as theirs
+        sys.modules.pop(name, None)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        frames = format_frames(learner_frames(exc.__traceback__, path))
+        raise LearnerLoadError(
+            f"Importing {shown_path(path)} raised {type(exc).__name__}: {exc}\n{frames}".rstrip()
+        ) from None
+    return LearnerModule(module, path)

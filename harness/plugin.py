@@ -1,0 +1,149 @@
+"""pytest plugin: `pytest katas/<id>` grades the learner's file for that kata with its hidden spec.
+
+A folder named after a registered kata (under katas/ or solutions/, or named on the command line)
+is collected as that kata: its one test module is the hidden spec harness/specs/spec_<module>.py,
+and the spec's `learner` fixture is the learner's module, imported from `--impl DIR/<id>/<module>.py`
+(default: the folder's own parent, so `pytest katas/02_backprop` grades katas/02_backprop/backprop.py).
+Failures are reported in plain words (harness/verdicts.py) instead of tracebacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from harness import profiles, registry
+from harness.learner import load, shown_path
+from harness.verdicts import explain
+
+IMPL_HELP = "grade DIR/<kata id>/<module>.py instead of the kata folder's own file (DIR is laid out like katas/)"
+TEST_TIMEOUT_S = 10  # per spec test; an infinite loop in learner code stops here (pytest-timeout)
+
+profiles.use_default()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kata", "kata grading")
+    group.addoption("--impl", metavar="DIR", default=None, help=IMPL_HELP)
+
+
+def _impl_root(config: pytest.Config) -> Path | None:
+    impl = config.getoption("impl")
+    return (config.invocation_params.dir / impl).resolve() if impl else None
+
+
+def _named_on_command_line(config: pytest.Config, path: Path) -> bool:
+    base = config.invocation_params.dir
+    return any((base / arg.split("::")[0]).resolve() == path for arg in config.args)
+
+
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Collect a kata folder as its hidden spec; anything else is left to pytest."""
+    ids = {kata.id for kata in registry.katas()}
+    if path.name not in ids:
+        return None
+    root = parent.config.rootpath
+    if path.parent in (root / "katas", root / "solutions") or _named_on_command_line(parent.config, path):
+        return KataDir.from_parent(parent, path=path)
+    return None
+
+
+class KataDir(pytest.Directory):
+    """A kata folder; knows which kata it is and which learner file is graded."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.kata = registry.get(self.path.name)
+        root = _impl_root(self.config) or self.path.parent
+        self.learner_file = self.kata.stub_path(root)
+
+    def collect(self):
+        yield SpecModule.from_parent(self, path=self.path / self.kata.filename)
+
+
+class SpecModule(pytest.Module):
+    """The learner's file as a test module whose tests come from the hidden spec."""
+
+    def _getobj(self):
+        kata = self.parent.kata
+        return importlib.import_module(f"harness.specs.{kata.spec_path.stem}")
+
+    def collect(self):
+        for item in super().collect():
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_S), append=False)
+            yield item
+
+
+@pytest.fixture(scope="module")
+def learner(request: pytest.FixtureRequest):
+    """The learner's module for the kata being graded."""
+    kata_dir = request.node.getparent(KataDir)
+    if kata_dir is None:
+        raise RuntimeError("the `learner` fixture only exists inside a kata folder (pytest katas/<id>)")
+    return load(kata_dir.learner_file)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    kata_dir = item.getparent(KataDir)
+    if kata_dir is not None and report.failed and call.excinfo is not None:
+        text = explain(call.excinfo.value, kata_dir.learner_file)
+        if text is not None:
+            report.longrepr = text
+    return report
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    graded = {}
+    for item in items:
+        kata_dir = item.getparent(KataDir)
+        if kata_dir is not None:
+            graded[kata_dir.kata.id] = kata_dir.learner_file
+    return [f"grading {shown_path(path)} ({kata_id})" for kata_id, path in graded.items()]
+
+
+class _Tally:
+    """Per-kata results for the closing summary."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, dict[str, str | None]] = defaultdict(dict)
+
+
+_tally = _Tally()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    kata_id = _kata_of(report.nodeid)
+    if kata_id is None or (report.when != "call" and report.passed):
+        return
+    name = report.nodeid.rsplit("::", 1)[-1]
+    if report.failed:
+        text = report.longrepr if isinstance(report.longrepr, str) else "failed (see above)"
+        _tally.results[kata_id][name] = text.splitlines()[0]
+    elif report.passed:
+        _tally.results[kata_id].setdefault(name, None)
+
+
+def _kata_of(nodeid: str) -> str | None:
+    parts = nodeid.split("::")[0].split("/")
+    ids = {kata.id for kata in registry.katas()}
+    return next((p for p in reversed(parts) if p in ids), None)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for kata_id, results in _tally.results.items():
+        kata = registry.get(kata_id)
+        passed = [name for name, message in results.items() if message is None]
+        score = sum(kata.weight(name) for name in passed)
+        total = sum(kata.weight(name) for name in results)
+        terminalreporter.section(f"kata {kata_id}", sep="-", bold=True)
+        terminalreporter.line(f"{len(passed)} of {len(results)} checks pass, score {score:g}/{total:g}.")
+        failing = [message for message in results.values() if message is not None]
+        if failing:
+            terminalreporter.line(f"Next: {failing[0]}")
+        else:
+            terminalreporter.line(f"All checks pass. Compare with the reference: solutions/{kata_id}/{kata.filename}")

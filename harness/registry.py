@@ -1,0 +1,89 @@
+"""The kata registry: `katas.toml` parsed into `Kata` records, and every path derived from them."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REGISTRY_FILE = Path(__file__).with_name("katas.toml")
+SPECS_DIR = Path(__file__).with_name("specs")
+
+
+@dataclass(frozen=True)
+class Kata:
+    """One kata as declared in katas.toml."""
+
+    id: str
+    title: str
+    module: str
+    minutes: int
+    hints: tuple[str, ...]
+    weights: dict[str, float] = field(default_factory=dict, hash=False)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.module}.py"
+
+    @property
+    def spec_path(self) -> Path:
+        return SPECS_DIR / f"spec_{self.module}.py"
+
+    def stub_path(self, root: Path | None = None) -> Path:
+        """The learner's file for this kata under a folder laid out like katas/."""
+        return (root if root is not None else REPO_ROOT / "katas") / self.id / self.filename
+
+    @property
+    def solution_path(self) -> Path:
+        return REPO_ROOT / "solutions" / self.id / self.filename
+
+    @property
+    def prompt_path(self) -> Path:
+        return REPO_ROOT / "katas" / self.id / "README.md"
+
+    def weight(self, test_name: str) -> float:
+        """Points for one spec test; parametrized cases share their function's weight."""
+        return self.weights.get(test_name.split("[", 1)[0], 1.0)
+
+
+class RegistryError(ValueError):
+    """katas.toml is malformed; the message names the entry and the field."""
+
+
+@cache
+def katas() -> tuple[Kata, ...]:
+    """All katas, in registry order."""
+    with REGISTRY_FILE.open("rb") as fh:
+        data = tomllib.load(fh)
+    entries = data.get("kata", [])
+    result = []
+    for index, entry in enumerate(entries):
+        where = f"{REGISTRY_FILE.name}: [[kata]] #{index + 1}"
+        missing = {"id", "title", "module", "minutes", "hints"} - entry.keys()
+        if missing:
+            raise RegistryError(f"{where} is missing {', '.join(sorted(missing))}")
+        result.append(
+            Kata(
+                id=entry["id"],
+                title=entry["title"],
+                module=entry["module"],
+                minutes=int(entry["minutes"]),
+                hints=tuple(entry["hints"]),
+                weights={k: float(v) for k, v in entry.get("weights", {}).items()},
+            )
+        )
+    ids = [k.id for k in result]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        raise RegistryError(f"{REGISTRY_FILE.name}: duplicate kata id {', '.join(sorted(duplicates))}")
+    return tuple(result)
+
+
+def get(kata_id: str) -> Kata:
+    """The kata with this id; a KeyError that lists the valid ids otherwise."""
+    for kata in katas():
+        if kata.id == kata_id:
+            return kata
+    raise KeyError(f"no kata {kata_id!r}; the katas are: {', '.join(k.id for k in katas())}")

@@ -1,0 +1,49 @@
+"""What a learner reads when a spec test fails: the exception turned into plain words.
+
+A failure names the function and the file and line in the learner's code; a harness traceback is
+shown only when the harness itself is at fault (then it is our bug, and the trace is what we need).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.checks import KataFailure
+from harness.learner import LearnerLoadError, NotImplementedYet, format_frames, learner_frames, shown_path
+
+_HYPOTHESIS_HEADER = "Falsifying example"
+
+
+def _first(exc: BaseException) -> BaseException:
+    # Hypothesis raises a group when it found several distinct failures; the first is representative.
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _example(exc: BaseException) -> str:
+    """Our own notes (the smallest failing example) and hypothesis' replay hints, minus its raw repr."""
+    notes = [n for n in getattr(exc, "__notes__", []) if not n.startswith(_HYPOTHESIS_HEADER)]
+    return ("\n\n" + "\n".join(notes)) if notes else ""
+
+
+def explain(exc: BaseException, learner_file: Path) -> str | None:
+    """The learner-facing text for `exc`, or None when the fault is the harness's own."""
+    exc = _first(exc)
+    if isinstance(exc, NotImplementedYet):
+        exc = exc.__cause__
+    if isinstance(exc, LearnerLoadError):
+        return str(exc)
+    if isinstance(exc, KataFailure):
+        return str(exc) + _example(exc)
+    frames = learner_frames(exc.__traceback__, learner_file)
+    if not frames:
+        return None
+    if isinstance(exc, NotImplementedError):
+        stub = frames[-1]  # the innermost: train() may be waiting on a stubbed init_params()
+        return (
+            f"{stub.name}() is not implemented yet: write it in {shown_path(learner_file)}"
+            f" (line {stub.lineno} raises NotImplementedError)."
+        )
+    func = frames[0].name  # the outermost frame in their file is the function the spec called
+    return f"{func}() raised {type(exc).__name__}: {exc}\n{format_frames(frames)}" + _example(exc)
