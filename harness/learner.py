@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -9,6 +10,7 @@ import importlib.util
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -61,12 +63,22 @@ class LearnerModule:
 
         @functools.wraps(value)
         def call(*args, **kwargs):
-            try:
+            with stubs_fail_fast():
                 return value(*args, **kwargs)
-            except NotImplementedError as exc:
-                raise NotImplementedYet(name) from exc
 
         return call
+
+
+@contextlib.contextmanager
+def stubs_fail_fast() -> Iterator[None]:
+    """Turn a learner's NotImplementedError into NotImplementedYet, which hypothesis does not shrink.
+
+    LearnerModule does this for module-level functions; wrap calls to a learner's classes with it.
+    """
+    try:
+        yield
+    except NotImplementedError as exc:
+        raise NotImplementedYet(str(exc)) from exc
 
 
 def learner_frames(tb, path: Path) -> list[traceback.FrameSummary]:

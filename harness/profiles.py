@@ -1,6 +1,6 @@
 """Hypothesis settings profiles: deterministic `grading` (the default) and exploratory `practice`."""
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 GRADING = "grading"
 PRACTICE = "practice"
@@ -10,6 +10,8 @@ _common = dict(
     database=None,  # never write an example database into the learner's repo
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
     report_multiple_bugs=False,
+    # No explain phase: "lines run only by failing cases" would point into the harness, not at the mistake.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
 )
 
 # Same code, same examples, same verdict on every run: for grades, mock interviews and batches.

@@ -22,7 +22,8 @@ decimals = st.sampled_from([1, 2, None])
 
 
 def _fmt(array: np.ndarray) -> str:
-    return np.array2string(array, precision=17, separator=", ", floatmode="maxprec", suppress_small=False)
+    # One line with every digit that matters, so the learner can paste it into Python.
+    return f"np.array({array.tolist()})"
 
 
 @dataclass(frozen=True, repr=False)

@@ -11,7 +11,9 @@ from pathlib import Path
 from harness.checks import KataFailure
 from harness.learner import LearnerLoadError, NotImplementedYet, format_frames, learner_frames, shown_path
 
-_HYPOTHESIS_HEADER = "Falsifying example"
+# Hypothesis' own note repeats the example as a raw repr (with the learner's module object in it);
+# the spec attaches a readable one instead.
+_HYPOTHESIS_HEADERS = ("Falsifying example", "Failing test case")
 
 
 def _first(exc: BaseException) -> BaseException:
@@ -23,7 +25,7 @@ def _first(exc: BaseException) -> BaseException:
 
 def _example(exc: BaseException) -> str:
     """Our own notes (the smallest failing example) and hypothesis' replay hints, minus its raw repr."""
-    notes = [n for n in getattr(exc, "__notes__", []) if not n.startswith(_HYPOTHESIS_HEADER)]
+    notes = [n for n in getattr(exc, "__notes__", []) if not n.startswith(_HYPOTHESIS_HEADERS)]
     return ("\n\n" + "\n".join(notes)) if notes else ""
 
 

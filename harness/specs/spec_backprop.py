@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from harness import oracle
+from harness.oracles import backprop as oracle
 from harness import tolerances as tol
 from harness.checks import (
     KataFailure,

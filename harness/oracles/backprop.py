@@ -1,4 +1,4 @@
-"""The gradient oracle: each kata's computation rebuilt in PyTorch (float64), values and gradients.
+"""Oracle for kata 02_backprop: the 2-3-1 network and its BCE loss in torch (float64), by autograd.
 
 Specs compare learners' numbers with these, never with the reference solutions. Inputs are copied
 into fresh tensors, so nothing a learner's code does to its arrays can change the expected values.

@@ -1,0 +1,67 @@
+"""Grading a kata file in this process: pytest.main on the hidden spec, results collected as data.
+
+This is the one way the CLI, watch mode, mock interviews and batch grading run a spec; they call it
+in a child process so that learner code can never take the caller down with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import registry
+from harness.learner import shown_path
+from harness.results import KataResult, Status, TestResult
+
+
+class _Collector:
+    """A pytest plugin that keeps each test's outcome and learner-facing message."""
+
+    def __init__(self, kata: registry.Kata) -> None:
+        self.kata = kata
+        self.tests: dict[str, TestResult] = {}
+        self.collect_error: str | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        name = report.nodeid.rsplit("::", 1)[-1]
+        weight = self.kata.weight(name)
+        if report.failed:
+            message = report.longrepr if isinstance(report.longrepr, str) else str(report.longrepr)
+            status = Status.ERROR if report.when == "setup" else Status.FAIL
+            self.tests[name] = TestResult(name, status, message, 0.0, weight, report.duration)
+        elif report.when == "call" and report.passed:
+            self.tests[name] = TestResult(name, Status.PASS, None, weight, weight, report.duration)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_error = str(report.longrepr)
+
+
+def grade(kata_id: str, impl_root: Path | None = None, pytest_args: tuple[str, ...] = ()) -> KataResult:
+    """Grade `impl_root/<kata_id>/<module>.py` (default: katas/) with the kata's hidden spec."""
+    kata = registry.get(kata_id)
+    root = Path(impl_root).resolve() if impl_root is not None else registry.REPO_ROOT / "katas"
+    collector = _Collector(kata)
+    args = [
+        str(registry.REPO_ROOT / "katas" / kata.id),
+        "--impl", str(root),
+        "--rootdir", str(registry.REPO_ROOT),
+        "-c", str(registry.REPO_ROOT / "pyproject.toml"),
+        "-p", "no:terminal",
+        *pytest_args,
+    ]  # fmt: skip
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main(args, plugins=[collector])
+    tests = list(collector.tests.values())
+    if collector.collect_error or not tests:
+        status, error = Status.ERROR, collector.collect_error or "the spec collected no tests"
+    elif any(t.status is Status.ERROR for t in tests):
+        status, error = Status.ERROR, next(t.message for t in tests if t.status is Status.ERROR)
+    else:
+        status, error = (Status.PASS if all(t.status is Status.PASS for t in tests) else Status.FAIL), None
+    return KataResult(kata.id, shown_path(kata.stub_path(root)), status, tests, error, time.perf_counter() - start)
