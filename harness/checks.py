@@ -116,3 +116,35 @@ def example_on_failure(example: object) -> Iterator[None]:
         if context.is_final:
             note(f"Smallest failing example:\n{example!r}")
         raise
+
+
+# --- Kata 01_chain_rule -------------------------------------------------------------------------
+def expect_elementwise(value: Any, x: float | np.ndarray, *, what: str) -> float | np.ndarray:
+    """An elementwise function's result: a float for a float `x`, a float array of x's shape for an array."""
+    if not isinstance(x, np.ndarray):
+        return expect_scalar(value, what=what)
+    if isinstance(value, (numbers.Number, np.generic)):
+        raise KataFailure(
+            f"{what} is {describe(value)}, but x is an array of shape {x.shape}: return one value per entry of x,"
+            " an array of that same shape. NumPy's operations (np.cos, not math.cos) work entry by entry;"
+            " a sum, float() or .item() turns the array into one number."
+        )
+    return expect_array(value, what=what, shape=x.shape)
+
+
+def expect_close_at(
+    x: np.ndarray, got: np.ndarray, expected: np.ndarray, *, what: str, rtol: float, atol: float, worst: int = 3
+) -> None:
+    """Like expect_close, for the values of a function at the points `x`: the worst points show their x."""
+    err = np.abs(got - expected)
+    bad = err > atol + rtol * np.abs(expected)
+    if not bad.any():
+        return
+    lines = [
+        f"{what} disagrees with torch at {int(bad.sum())} of {bad.size} points, by up to {err.max():.3g}"
+        f" (tolerance {rtol:g} rel + {atol:g} abs).",
+        f"  worst points: {'x':<18} {'yours':<18} torch",
+    ]
+    for flat in np.argsort(-err, axis=None)[: min(worst, int(bad.sum()))]:
+        lines.append(f"                {x.flat[flat]:<18.10g} {got.flat[flat]:<18.10g} {expected.flat[flat]:.10g}")
+    raise KataFailure("\n".join(lines))

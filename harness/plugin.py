@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import profiles, registry
+from harness import profiles, registry, workspace
 from harness.learner import load, shown_path
 from harness.verdicts import explain
 
 IMPL_HELP = "grade DIR/<kata id>/<module>.py instead of the kata folder's own file (DIR is laid out like katas/)"
+SHARD_HELP = "run only every K-th spec test starting at the I-th (0-based), for grading on several cores"
 TEST_TIMEOUT_S = 10  # per spec test; an infinite loop in learner code stops here (pytest-timeout)
 
 profiles.use_default()
@@ -28,6 +29,16 @@ profiles.use_default()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kata", "kata grading")
     group.addoption("--impl", metavar="DIR", default=None, help=IMPL_HELP)
+    group.addoption("--kata-shard", metavar="I/K", default=None, help=SHARD_HELP)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep this shard's share of the spec tests (--kata-shard I/K)."""
+    shard = config.getoption("kata_shard")
+    if shard is None:
+        return
+    index, count = (int(part) for part in shard.split("/"))
+    items[:] = [item for n, item in enumerate(items) if n % count == index]
 
 
 def _impl_root(config: pytest.Config) -> Path | None:
@@ -58,9 +69,13 @@ class KataDir(pytest.Directory):
         super().__init__(**kwargs)
         self.kata = registry.get(self.path.name)
         root = _impl_root(self.config) or self.path.parent
-        self.learner_file = self.kata.stub_path(root)
+        self.learner_file = self.kata.learner_file(root)
 
     def collect(self):
+        if self.path == self.kata.learner_file().parent and workspace.ensure(self.kata):
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"created {shown_path(self.learner_file)} from the pristine stub")
         yield SpecModule.from_parent(self, path=self.path / self.kata.filename)
 
 

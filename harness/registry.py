@@ -10,6 +10,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REGISTRY_FILE = Path(__file__).with_name("katas.toml")
 SPECS_DIR = Path(__file__).with_name("specs")
+STUBS_DIR = Path(__file__).with_name("stubs")
+WORKSPACE = REPO_ROOT / "katas"  # the learner's files; the prompts (README.md) live beside them
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,14 @@ class Kata:
     def spec_path(self) -> Path:
         return SPECS_DIR / f"spec_{self.module}.py"
 
-    def stub_path(self, root: Path | None = None) -> Path:
-        """The learner's file for this kata under a folder laid out like katas/."""
-        return (root if root is not None else REPO_ROOT / "katas") / self.id / self.filename
+    def learner_file(self, root: Path | None = None) -> Path:
+        """The learner's file for this kata under a folder laid out like katas/ (default: katas/)."""
+        return (root if root is not None else WORKSPACE) / self.id / self.filename
+
+    @property
+    def pristine_path(self) -> Path:
+        """The untouched stub, copied into katas/ when missing and by `kata reset`."""
+        return STUBS_DIR / self.id / self.filename
 
     @property
     def solution_path(self) -> Path:
@@ -41,7 +48,7 @@ class Kata:
 
     @property
     def prompt_path(self) -> Path:
-        return REPO_ROOT / "katas" / self.id / "README.md"
+        return WORKSPACE / self.id / "README.md"
 
     def weight(self, test_name: str) -> float:
         """Points for one spec test; parametrized cases share their function's weight."""

@@ -22,6 +22,7 @@ class TestResult:
     score: float
     max_score: float
     duration: float = 0.0
+    diagnosis: str | None = None  # the likely mistake, when a known signature matches
 
 
 @dataclass

@@ -92,3 +92,67 @@ def predictions(draw, max_n: int = 64) -> Predictions:
     if places is not None:
         y_hat = np.clip(np.round(y_hat, places), low, high)
     return Predictions(y_hat=y_hat, y=rng.integers(0, 2, size=(n, 1)).astype(np.float64))
+
+
+# --- Kata 01_chain_rule ---
+from typing import TYPE_CHECKING  # noqa: E402 - this section is appended; the import stays with it
+
+if TYPE_CHECKING:
+    from harness.oracles.chain_rule import Elementary
+
+# 1-D and 2-D arrays, so that "an array of the same shape out" means more than a vector.
+shapes = st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=2).map(tuple)
+
+
+def floats_in(bounds: tuple[float, float]) -> st.SearchStrategy[float]:
+    """Python floats in [low, high]; they shrink toward 0 and short decimals, easy to check by hand."""
+    low, high = bounds
+    return st.floats(min_value=low, max_value=high)
+
+
+def _array_in(draw, bounds: tuple[float, float]) -> np.ndarray:
+    rng = np.random.default_rng(draw(seeds))
+    shape, places = draw(shapes), draw(decimals)
+    low, high = bounds
+    x = rng.uniform(low, high, size=shape)
+    return x if places is None else np.clip(np.round(x, places), low, high)
+
+
+@dataclass(frozen=True, repr=False)
+class Points:
+    """Kata 01 inputs: an array x where an elementwise derivative is evaluated."""
+
+    x: np.ndarray
+
+    def __repr__(self) -> str:
+        return f"x = {_fmt(self.x)}"
+
+
+@st.composite
+def points(draw, bounds: tuple[float, float]) -> Points:
+    """An array of shape (n,) or (n, m), n, m <= 4, with entries in bounds."""
+    return Points(_array_in(draw, bounds))
+
+
+@dataclass(frozen=True, repr=False)
+class Composition:
+    """Kata 01 compose_grad inputs: an outer function f, an inner function g and points x."""
+
+    f: Elementary
+    g: Elementary
+    x: np.ndarray
+
+    def __repr__(self) -> str:
+        return "\n".join([
+            f"f(t) = {self.f.text('t')},  f_grad(t) = {self.f.grad_text('t')}",
+            f"g(x) = {self.g.text('x')},  g_grad(x) = {self.g.grad_text('x')}",
+            f"x = {_fmt(self.x)}",
+        ])
+
+
+@st.composite
+def compositions(draw, functions: dict[str, Elementary], bounds: tuple[float, float]) -> Composition:
+    """An outer and an inner function from `functions` (the same one may be drawn twice), and points."""
+    names = list(functions)
+    f, g = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+    return Composition(functions[f], functions[g], _array_in(draw, bounds))

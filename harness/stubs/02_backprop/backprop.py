@@ -59,7 +59,7 @@ def backward(X: np.ndarray, y: np.ndarray, params: dict, cache: dict) -> dict[st
 
 # --- Task 02.5: training -----------------------------------------------------------------------
 def train(
-    X: np.ndarray, y: np.ndarray, *, epochs: int = 2000, lr: float = 0.5, seed: int = 0
+    X: np.ndarray, y: np.ndarray, *, epochs: int = 500, lr: float = 1.0, seed: int = 0
 ) -> tuple[dict, list[float]]:
     """Full-batch gradient descent from init_params(np.random.default_rng(seed)).
 

@@ -1,0 +1,295 @@
+"""The `kata` command: the board, grading, watch mode, hints, reset, solutions and history.
+
+    kata                      the board: every kata graded now, and what to do next
+    kata grade [ID ...]       grade with partial credit (--format text|json|gradescope|junit)
+    kata watch [ID]           re-grade on every save
+    kata hint ID              the next hint
+    kata reset ID | --all     restore the pristine stub (the learner's file is backed up first)
+    kata solution ID          the reference beside the learner's file, as a diff
+    kata history              past grades and sessions (--plot FILE.png for a chart)
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import time
+from pathlib import Path
+
+from harness import formats, progress, registry, ui, workspace
+from harness.learner import shown_path
+from harness.results import KataResult, Status
+from harness.sandbox import Limits, Sandbox
+from harness.store import Store, StoreError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user; the message names the problem."""
+
+
+def _kata(kata_id: str) -> registry.Kata:
+    try:
+        return registry.get(kata_id)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+
+
+def _impl(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    root = Path(value).resolve()
+    if not root.is_dir():
+        raise UsageError(f"--impl {value}: no such folder (it should be laid out like katas/: <kata id>/<module>.py)")
+    return root
+
+
+def _limits(args) -> Limits:
+    return Limits(test_s=args.test_timeout, kata_s=args.kata_timeout)
+
+
+def _grade_all(katas: list[registry.Kata], root: Path | None, limits: Limits, out) -> list[KataResult]:
+    """Grade each kata in its own forked child, with a progress bar on a terminal."""
+    sandbox = Sandbox(limits)
+    if not ui.fancy(out):
+        return [sandbox.grade(k.id, root) for k in katas]
+    from rich.progress import Progress
+
+    results = []
+    with Progress(console=out, transient=True) as bar:
+        task = bar.add_task("grading", total=len(katas))
+        for kata in katas:
+            bar.update(task, description=f"grading {kata.id}")
+            results.append(sandbox.grade(kata.id, root))
+            bar.advance(task)
+    return results
+
+
+# --- commands ------------------------------------------------------------------------------------
+def cmd_list(args, store: Store, out) -> int:
+    katas = list(registry.katas())
+    for kata in katas:
+        workspace.ensure(kata)
+    started = [k for k in katas if not workspace.is_pristine(k)]
+    results = {r.kata_id: r for r in _grade_all(started, None, _limits(args), out)}
+    for result in results.values():
+        store.record_grade(result, "grade")
+    ui.board(out, [progress.standing(store, k, results.get(k.id)) for k in katas])
+    return EXIT_OK
+
+
+def cmd_grade(args, store: Store, out) -> int:
+    katas = [_kata(i) for i in args.ids] if args.ids else list(registry.katas())
+    root = _impl(args.impl)
+    if root is None:
+        for kata in katas:
+            workspace.ensure(kata)
+    results = _grade_all(katas, root, _limits(args), ui.console(stderr=True) if args.out is None and args.format != "text" else out)
+    if root is None:
+        for result in results:
+            store.record_grade(result, "grade")
+    if args.format == "text":
+        text_out = out if args.out is None else ui.Console(file=open(args.out, "w"), width=120)
+        for result in results:
+            ui.verdict(text_out, result)
+        total = sum(r.score for r in results), sum(r.max_score for r in results)
+        text_out.print(f"Total {ui.points(*total)}: {sum(r.status is Status.PASS for r in results)} of {len(results)} katas pass.")
+    else:
+        document = formats.WRITERS[args.format](results)
+        if args.out is None:
+            sys.stdout.write(document + "\n")
+        else:
+            Path(args.out).write_text(document + "\n")
+    if args.out is not None:
+        out.print(f"wrote {args.out}") if args.format == "text" else ui.console(stderr=True).print(f"wrote {args.out}")
+    return EXIT_OK if all(r.status is Status.PASS for r in results) else EXIT_FAILED
+
+
+def _default_watch_target(store: Store) -> registry.Kata:
+    """The first kata that is started but not passing, else the first not started, else the first."""
+    katas = list(registry.katas())
+    last = {g.kata_id: g.status for g in store.grades()}
+    for kata in katas:
+        if not workspace.is_pristine(kata) and last.get(kata.id) != Status.PASS.value:
+            return kata
+    return next((k for k in katas if workspace.is_pristine(k)), katas[0])
+
+
+def cmd_watch(args, store: Store, out) -> int:
+    kata = _kata(args.id) if args.id else _default_watch_target(store)
+    root = _impl(args.impl)
+    if root is None:
+        workspace.ensure(kata)
+    sandbox = Sandbox(_limits(args))
+    sandbox.warm_up()
+    banner = f"Watching {shown_path(kata.learner_file(root))}: save it to re-grade. Ctrl-C to stop."
+    out.print(banner)
+
+    def show(result: KataResult) -> None:
+        if ui.fancy(out):
+            out.clear()
+            out.print(banner)
+        out.print(f"[{time.strftime('%H:%M:%S')}] ", end="")
+        ui.verdict(out, result)
+        out.file.flush()
+        if root is None:
+            store.record_grade(result, "watch")
+
+    from harness.watch import watch
+
+    try:
+        watch(kata, sandbox, show, root)
+    except KeyboardInterrupt:
+        out.print("\nStopped watching.")
+    return EXIT_OK
+
+
+def cmd_hint(args, store: Store, out) -> int:
+    kata = _kata(args.id)
+    used = len(store.events(kata.id, "hint"))
+    if used >= len(kata.hints):
+        out.print(f"All {len(kata.hints)} hints for {kata.id} are already shown:")
+        for number, hint in enumerate(kata.hints, 1):
+            out.print(f"  {number}. {hint}")
+        return EXIT_OK
+    store.record_event(kata.id, "hint", str(used + 1))
+    out.print(f"Hint {used + 1} of {len(kata.hints)} for {kata.id}:\n  {kata.hints[used]}")
+    return EXIT_OK
+
+
+def cmd_reset(args, store: Store, out) -> int:
+    if args.all == bool(args.ids):
+        raise UsageError("name the katas to reset (kata reset 02_backprop) or use --all, not both")
+    katas = list(registry.katas()) if args.all else [_kata(i) for i in args.ids]
+    for kata in katas:
+        saved = workspace.reset(kata, store.backups_dir)
+        store.record_event(kata.id, "reset", str(saved or ""))
+        kept = f"; your previous file is kept at {saved}" if saved else " (it was still the pristine stub)"
+        out.print(f"reset {shown_path(kata.learner_file())}{kept}")
+    return EXIT_OK
+
+
+def cmd_solution(args, store: Store, out) -> int:
+    kata = _kata(args.id)
+    passed = any(g.status == Status.PASS.value for g in store.grades(kata.id))
+    if not passed and not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"you have not passed {kata.id} yet; add --yes to see the reference anyway")
+        answer = input(f"You have not passed {kata.id} yet. Show the reference anyway? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            out.print("Not shown. `kata hint` gives a nudge without the whole answer.")
+            return EXIT_OK
+    store.record_event(kata.id, "solution", "passed" if passed else "not passed")
+    mine = kata.learner_file()
+    ours = kata.solution_path
+    mine_lines = mine.read_text().splitlines(keepends=True) if mine.exists() else []
+    diff = difflib.unified_diff(mine_lines, ours.read_text().splitlines(keepends=True), shown_path(mine), shown_path(ours))
+    text = "".join(diff)
+    if ui.fancy(out):
+        from rich.syntax import Syntax
+
+        out.print(Syntax(text, "diff", theme="ansi_dark"))
+    else:
+        out.print(text, markup=False)
+    return EXIT_OK
+
+
+def cmd_history(args, store: Store, out) -> int:
+    grades = store.grades(args.id)
+    rows = [(g.at, g.kata_id, g.source, g.status, ui.points(g.score, g.max_score)) for g in grades[-args.limit :]]
+    if not rows:
+        out.print("No grades yet: `kata grade` or `kata watch` records them.")
+    else:
+        ui.history_table(out, rows, f"Last {len(rows)} grades" + (f" of {args.id}" if args.id else ""))
+    sessions = store.sessions("mock")
+    if sessions:
+        ui.history_table(
+            out,
+            [(s["started"], ",".join(s["data"].get("katas", {})), "mock", "done" if s["ended"] else "open",
+              ui.points(s["data"].get("score"), s["data"].get("max_score"))) for s in sessions],  # fmt: skip
+            "Mock interviews",
+        )
+    if args.plot:
+        from harness.plots import plot_history
+
+        plot_history(grades, Path(args.plot))
+        out.print(f"wrote {args.plot}")
+    return EXIT_OK
+
+
+# --- parser --------------------------------------------------------------------------------------
+def parser() -> argparse.ArgumentParser:
+    ids = ", ".join(k.id for k in registry.katas())
+    p = argparse.ArgumentParser(
+        prog="kata",
+        description=f"Practise the chain rule and backprop, graded against PyTorch autograd. Katas: {ids}.",
+        epilog="Without a command: the board of every kata, graded now.",
+    )
+    p.add_argument("--db", metavar="FILE", help="the progress database (default: your user data folder; env KATA_DB)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def limits(cmd):
+        cmd.add_argument("--test-timeout", type=float, default=Limits.test_s, metavar="S", help="limit per spec test (default %(default)s s)")
+        cmd.add_argument("--kata-timeout", type=float, default=Limits.kata_s, metavar="S", help="limit per kata (default %(default)s s)")
+
+    c = sub.add_parser("list", help="the board (the default command)")
+    limits(c)
+    c = sub.add_parser("grade", help="grade katas with partial credit; exit 0 only when all pass")
+    c.add_argument("ids", nargs="*", metavar="ID", help="katas to grade (default: all)")
+    c.add_argument("--impl", metavar="DIR", help="grade DIR/<id>/<module>.py instead of katas/ (not recorded)")
+    c.add_argument("--format", choices=formats.FORMATS, default="text")
+    c.add_argument("--out", metavar="FILE", help="write the result here instead of the terminal")
+    limits(c)
+    c = sub.add_parser("watch", help="re-grade a kata on every save")
+    c.add_argument("id", nargs="?", metavar="ID", help="default: the first kata in progress")
+    c.add_argument("--impl", metavar="DIR", help="watch DIR/<id>/<module>.py instead of katas/ (not recorded)")
+    limits(c)
+    c = sub.add_parser("hint", help="show the next hint for a kata (recorded)")
+    c.add_argument("id", metavar="ID")
+    c = sub.add_parser("reset", help="restore pristine stubs; your file is backed up first")
+    c.add_argument("ids", nargs="*", metavar="ID")
+    c.add_argument("--all", action="store_true", help="reset every kata")
+    c = sub.add_parser("solution", help="diff your file against the reference (recorded)")
+    c.add_argument("id", metavar="ID")
+    c.add_argument("--yes", action="store_true", help="show it even if you have not passed yet")
+    c = sub.add_parser("history", help="past grades and mock interviews")
+    c.add_argument("id", nargs="?", metavar="ID")
+    c.add_argument("--limit", type=int, default=30, help="rows to show (default %(default)s)")
+    c.add_argument("--plot", metavar="FILE.png", help="also draw scores over time into a PNG")
+    return p
+
+
+COMMANDS = {
+    None: cmd_list, "list": cmd_list, "grade": cmd_grade, "watch": cmd_watch, "hint": cmd_hint,
+    "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history,
+}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        args.test_timeout, args.kata_timeout = Limits.test_s, Limits.kata_s
+    if args.db:
+        os.environ["KATA_DB"] = args.db
+    out = ui.console()
+    try:
+        store = Store()
+    except StoreError as exc:
+        ui.console(stderr=True).print(f"kata: {exc}")
+        return EXIT_FAILED
+    if store.notice:
+        ui.console(stderr=True).print(f"[yellow]{store.notice}[/]")
+    try:
+        return COMMANDS[args.command](args, store, out)
+    except UsageError as exc:
+        ui.console(stderr=True).print(f"kata: {exc}", markup=False)
+        return EXIT_USAGE
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Grading learner code in child processes, forked from a warm server that preloaded the heavy imports.
+
+The parent never runs learner code. Each grade is fresh forks (multiprocessing's forkserver with
+harness.warm preloaded, and for long-lived graders harness.warm_run too), so a crash, an
+`os._exit`, a hang or stale module state in one grade cannot touch the caller or the next grade.
+A grade may be split into shards, one child per core, each running every K-th spec test. Children
+stream each test's result as it finishes; when a child dies or runs out of time, the results it
+already sent are kept and the test it was running becomes an error that says what happened.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import zip_longest
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from harness import registry
+from harness.learner import shown_path
+from harness.results import KataResult, Status, TestResult
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Time limits for one grade; the per-test one is enforced inside the child by pytest-timeout."""
+
+    test_s: float = 10.0
+    kata_s: float = 60.0
+
+
+def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn: Connection) -> None:
+    from harness import runner
+
+    def send(kind: str, payload: object) -> None:
+        conn.send((kind, payload))
+
+    args = ("--timeout", str(limits.test_s), "--kata-shard", shard)
+    send("done", runner.grade(kata_id, impl_root, pytest_args=args, on_event=send))
+    conn.close()
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        name = signal.Signals(-exitcode).name
+        return f"the interpreter was killed by {name}" + (" (a crash in native code)" if name == "SIGSEGV" else "")
+    return f"your code exited the interpreter (exit status {exitcode}, e.g. os._exit or sys.exit)"
+
+
+@dataclass
+class _Shard:
+    process: multiprocessing.Process
+    receiver: Connection
+    finished: list[TestResult] = field(default_factory=list)
+    running: str | None = None
+    outcome: KataResult | None = None
+    cause: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.outcome is None and self.cause is None
+
+
+class Sandbox:
+    """Grades katas in forked children; create one and reuse it to keep the server warm.
+
+    warm_run: also grade every reference once in the server (slower to start, faster per grade);
+    for watch, mock interviews and batches. shards: children per grade (default: one per core, 2 max).
+    """
+
+    def __init__(self, limits: Limits = Limits(), *, warm_run: bool = False, shards: int | None = None) -> None:
+        self.limits = limits
+        self.shards = shards or max(1, min(2, os.cpu_count() or 1))
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["harness.warm", "harness.warm_run"] if warm_run else ["harness.warm"])
+
+    def warm_up(self) -> None:
+        """Start the server and wait for its preloading, rather than paying for it on the first grade."""
+        self.grade(registry.katas()[0].id, registry.REPO_ROOT / "solutions")
+
+    def grade(
+        self, kata_id: str, impl_root: Path | None = None, on_test: Callable[[TestResult], None] | None = None
+    ) -> KataResult:
+        kata = registry.get(kata_id)
+        root = Path(impl_root).resolve() if impl_root is not None else None
+        start = time.perf_counter()
+        shards = [self._start(kata_id, root, f"{i}/{self.shards}") for i in range(self.shards)]
+        deadline = start + self.limits.kata_s
+        while any(s.open for s in shards):
+            by_receiver = {s.receiver: s for s in shards if s.open}
+            ready = wait(list(by_receiver), timeout=max(0.0, deadline - time.perf_counter()))
+            if not ready:
+                for s in by_receiver.values():
+                    s.cause = f"timed out after {self.limits.kata_s:g} s (the limit for a whole kata)"
+                    s.process.kill()
+                break
+            for receiver in ready:
+                self._receive(by_receiver[receiver], on_test)
+        for s in shards:
+            s.process.join(5)
+            s.receiver.close()
+        return self._merge(kata, root, shards, time.perf_counter() - start)
+
+    def _start(self, kata_id: str, root: Path | None, shard: str) -> _Shard:
+        receiver, sender = self._ctx.Pipe(duplex=False)
+        process = self._ctx.Process(
+            target=_child, args=(kata_id, str(root) if root else None, self.limits, shard, sender), daemon=True
+        )
+        process.start()
+        sender.close()
+        return _Shard(process, receiver)
+
+    @staticmethod
+    def _receive(shard: _Shard, on_test: Callable[[TestResult], None] | None) -> None:
+        try:
+            kind, payload = shard.receiver.recv()
+        except (EOFError, OSError):
+            shard.process.join(5)
+            shard.cause = _death(shard.process.exitcode)
+            return
+        if kind == "start":
+            shard.running = payload
+        elif kind == "test":
+            shard.finished.append(payload)
+            shard.running = None
+            if on_test:
+                on_test(payload)
+        elif kind == "done":
+            shard.outcome = payload
+
+    def _merge(self, kata: registry.Kata, root: Path | None, shards: list[_Shard], duration: float) -> KataResult:
+        """One result in spec order (shard i ran tests i, i+K, ...); a missing result is never a pass."""
+        results = [s.outcome.tests if s.outcome else s.finished for s in shards]
+        tests = [t for group in zip_longest(*results) for t in group if t is not None]
+        errors = []
+        for s in shards:
+            if s.cause is not None:
+                message = f"Grading stopped{f' during {s.running}' if s.running else ''}: {s.cause}."
+                errors.append(message)
+                if s.running:
+                    tests.append(TestResult(s.running, Status.ERROR, message, 0.0, kata.weight(s.running)))
+            elif s.outcome is not None and s.outcome.error:
+                errors.append(s.outcome.error)
+        if errors:
+            status = Status.ERROR
+        elif all(t.status is Status.PASS for t in tests) and tests:
+            status = Status.PASS
+        else:
+            status = Status.FAIL
+        return KataResult(kata.id, shown_path(kata.learner_file(root)), status, tests, errors[0] if errors else None, duration)

@@ -1,0 +1,312 @@
+"""Kata 01_chain_rule's hidden spec, graded in-process on submissions: what passes, and what a learner reads.
+
+Wrong submissions are the reference with one or two functions redefined (a later def replaces an
+earlier one), so each test shows exactly which checks a mistake costs and which it leaves standing.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from conftest import solution_source
+
+from harness import registry, runner
+from harness import tolerances as tol
+from harness.oracles import chain_rule as oracle
+from harness.results import Status
+
+KATA = "01_chain_rule"
+ALL_CHECKS = {
+    "test_cubic_grad_on_floats",
+    "test_cubic_grad_on_arrays",
+    "test_sin_square_grad_on_floats",
+    "test_sin_square_grad_on_arrays",
+    "test_nested_grad_on_floats",
+    "test_nested_grad_on_arrays",
+    "test_compose_grad_matches_torch",
+    "test_sin_square_grad_symbolic_values",
+    "test_sin_square_grad_symbolic_is_exact",
+    "test_chain_rule_symbolic_is_outer_times_inner",
+    "test_chain_rule_symbolic_with_concrete_functions",
+}
+
+
+def grade(submission, source: str) -> dict[str, str | None]:
+    """{check name: None if it passes, else the message the learner reads}."""
+    result = runner.grade(KATA, submission(KATA, source))
+    assert {t.name for t in result.tests} == ALL_CHECKS, result.error
+    return {t.name: (None if t.status is Status.PASS else t.message) for t in result.tests}
+
+
+def failures(verdicts: dict[str, str | None]) -> dict[str, str]:
+    return {name: message for name, message in verdicts.items() if message is not None}
+
+
+def overriding(code: str) -> str:
+    """The reference solution with some of its functions redefined by `code`."""
+    return solution_source(KATA) + "\n\n" + textwrap.dedent(code)
+
+
+# --- what passes ---------------------------------------------------------------------------------
+def test_the_reference_passes_every_check(submission):
+    assert failures(grade(submission, solution_source(KATA))) == {}
+
+
+def test_vectorized_math_sech_and_complex_exponential_forms_pass(submission):
+    different = overriding(
+        """
+        import math
+        import sympy
+
+        cubic_grad = np.vectorize(lambda v: 3 * v * v + 2)  # a float in gives a 0-d array out
+        sin_square_grad = np.vectorize(lambda v: 2 * v * math.cos(v * v + 1))
+
+        def nested_grad(x):
+            u = 3 * x + 1
+            return 6 * np.sinh(u) / np.cosh(u) ** 3
+
+        def compose_grad(f_grad, g, g_grad):
+            def h(x):
+                inner_value = g(x)
+                return g_grad(x) * f_grad(inner_value)
+            return h
+
+        def sin_square_grad_symbolic():
+            x = sympy.Symbol("x", real=True)
+            return x * (sympy.exp(sympy.I * (x**2 + 1.0)) + sympy.exp(-sympy.I * (x**2 + 1)))
+
+        def chain_rule_symbolic():
+            x, t = sympy.Symbol("x", real=True), sympy.Symbol("t")
+            f, g = sympy.Function("f", real=True), sympy.Function("g")
+            return sympy.Subs(sympy.Derivative(f(t), t), t, g(x)) * sympy.diff(g(x), x)
+        """
+    )
+    assert failures(grade(submission, different)) == {}
+
+
+def test_expanded_forms_and_sympy_diff_pass(submission):
+    different = overriding(
+        """
+        def cubic_grad(x):
+            return 2 + x * 3 * x
+
+        def sin_square_grad(x):
+            return 2 * x * (np.cos(x**2) * np.cos(1) - np.sin(x**2) * np.sin(1))
+
+        def nested_grad(x):
+            return 2 * (3 - 3 * np.tanh(3 * x + 1) ** 2) * np.tanh(3 * x + 1)
+
+        def compose_grad(f_grad, g, g_grad):
+            return lambda x: f_grad(g(x)) * g_grad(x)
+
+        def sin_square_grad_symbolic():
+            import sympy
+            x = sympy.Symbol("x")
+            return sympy.diff(sympy.sin(x**2 + 1), x)
+
+        def chain_rule_symbolic():
+            import sympy
+            x, f, g = sympy.Symbol("x"), sympy.Function("f"), sympy.Function("g")
+            return sympy.diff(f(g(x)), x)
+        """
+    )
+    assert failures(grade(submission, different)) == {}
+
+
+# --- what fails, and what the learner reads --------------------------------------------------------
+def test_the_pristine_stub_fails_every_check_as_not_implemented(submission):
+    stub = registry.get(KATA).pristine_path.read_text()
+    failed = failures(grade(submission, stub))
+    assert set(failed) == ALL_CHECKS
+    for name, message in failed.items():
+        match = re.fullmatch(r"(\w+)\(\) is not implemented yet: write it in \S+chain_rule.py \(line \d+ raises NotImplementedError\)\.", message)
+        assert match and match[1] in name, (name, message)  # one line, naming the function the check calls
+
+
+def test_a_forgotten_inner_derivative_is_named(submission):
+    verdicts = grade(submission, overriding("def sin_square_grad(x):\n    return np.cos(x**2 + 1)\n"))
+    failed = failures(verdicts)
+    assert set(failed) == {"test_sin_square_grad_on_floats", "test_sin_square_grad_on_arrays"}
+    # Shrunk to x = 0, where the answer is 0 and the outer derivative alone is cos(1).
+    assert failed["test_sin_square_grad_on_floats"].splitlines() == [
+        "sin_square_grad(0.0) is 0.5403023059, but torch gives 0 (error 0.54).",
+        "Likely mistake: yours equals cos(x**2 + 1); that is the outer derivative alone:"
+        " multiply it by the inner derivative, d/dx (x**2 + 1) = 2*x.",
+    ]
+    on_arrays = failed["test_sin_square_grad_on_arrays"]
+    assert on_arrays.startswith("sin_square_grad(x) disagrees with torch at")
+    assert "yours" in on_arrays and "Likely mistake: yours equals cos(x**2 + 1)" in on_arrays
+    assert "Smallest failing example:\nx = np.array([" in on_arrays
+
+
+def test_math_cos_on_an_array_is_told_to_use_np_cos(submission):
+    source = overriding(
+        """
+        import math
+
+        def sin_square_grad(x):
+            return 2 * x * math.cos(x**2 + 1)
+        """
+    )
+    failed = failures(grade(submission, source))
+    assert set(failed) == {"test_sin_square_grad_on_arrays"}  # floats are fine with math.cos
+    message = failed["test_sin_square_grad_on_arrays"]
+    assert message.startswith("sin_square_grad(x) raised TypeError for an array x of shape (1,):")
+    assert "return 2 * x * math.cos(x**2 + 1)" in message  # their line, so they know where
+    assert "np.sin, np.cos" in message and "use those" in message
+    assert "Traceback" not in message
+
+
+def test_one_float_for_a_whole_array_is_refused(submission):
+    failed = failures(grade(submission, overriding("def cubic_grad(x):\n    return np.sum(3 * x**2 + 2)\n")))
+    assert set(failed) == {"test_cubic_grad_on_arrays"}
+    message = failed["test_cubic_grad_on_arrays"]
+    assert message.startswith("cubic_grad(x) is a float64")
+    assert "but x is an array of shape (1,): return one value per entry of x" in message
+    assert "a sum, float() or .item() turns the array into one number" in message
+
+
+def test_a_missing_link_in_the_nested_chain_is_named(submission):
+    source = overriding("def nested_grad(x):\n    return 2 * np.tanh(3 * x + 1) * (1 - np.tanh(3 * x + 1) ** 2)\n")
+    failed = failures(grade(submission, source))
+    assert set(failed) == {"test_nested_grad_on_floats", "test_nested_grad_on_arrays"}
+    assert failed["test_nested_grad_on_floats"].startswith("nested_grad(0.0) is 0.6397000084, but torch gives 1.919100025")
+    assert "the innermost link is missing: d/dx (3*x + 1) = 3." in failed["test_nested_grad_on_floats"]
+
+
+def test_compose_grad_with_the_outer_derivative_at_x_is_named(submission):
+    source = overriding("def compose_grad(f_grad, g, g_grad):\n    return lambda x: f_grad(x) * g_grad(x)\n")
+    failed = failures(grade(submission, source))
+    assert set(failed) == {"test_compose_grad_matches_torch"}
+    message = failed["test_compose_grad_matches_torch"]
+    assert message.startswith("compose_grad(f_grad, g, g_grad)(x), the derivative of ")
+    assert "disagrees with torch" in message
+    assert "Likely mistake: yours equals f_grad(x) * g_grad(x); the outer derivative is taken at the inner value" in message
+    # The example says which f and g, and what the learner's function was given.
+    assert "f(t) = " in message and "f_grad(t) = " in message and "g_grad(x) = " in message
+
+
+def test_compose_grad_must_return_a_function(submission):
+    source = overriding("def compose_grad(f_grad, g, g_grad):\n    def grad(x):\n        return f_grad(g(x)) * g_grad(x)\n")
+    failed = failures(grade(submission, source))
+    assert failed["test_compose_grad_matches_torch"].startswith(
+        "compose_grad(f_grad, g, g_grad) should return a function of x (a def inside it, or a lambda), but it returned None."
+    )
+
+
+def test_a_wrong_symbolic_derivative_fails_with_values_and_proof(submission):
+    source = overriding(
+        """
+        def sin_square_grad_symbolic():
+            import sympy
+            x = sympy.Symbol("x")
+            return sympy.cos(x**2 + 1)
+        """
+    )
+    failed = failures(grade(submission, source))
+    assert set(failed) == {"test_sin_square_grad_symbolic_values", "test_sin_square_grad_symbolic_is_exact"}
+    values = failed["test_sin_square_grad_symbolic_values"]
+    assert values.startswith("sin_square_grad_symbolic() = cos(x**2 + 1) disagrees with torch at 12 of 13 points")
+    assert "-3                 -0.8390715291      5.034429174" in values  # x, yours, torch's
+    assert failed["test_sin_square_grad_symbolic_is_exact"] == (
+        "sin_square_grad_symbolic() is cos(x**2 + 1), which is not exactly d/dx sin(x**2 + 1) = 2*x*cos(x**2 + 1):"
+        " sympy.simplify(yours - that) is (1 - 2*x)*cos(x**2 + 1), not 0."
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "check", "says"),
+    [
+        ("'2*x*cos(x**2 + 1)'", "test_sin_square_grad_symbolic_is_exact", "is the string '2*x*cos(x**2 + 1)': return a sympy expression"),
+        ("sympy.Derivative(sympy.sin(x**2 + 1), x)", "test_sin_square_grad_symbolic_is_exact", "work the Derivative out (or call .doit() on it)"),
+        ("2 * x * sympy.cos(x**2 + y)", "test_sin_square_grad_symbolic_values", "it contains y, but should depend on x only"),
+    ],
+)
+def test_a_symbolic_answer_that_is_not_an_expression_in_x_is_explained(submission, answer, check, says):
+    source = overriding(
+        f"""
+        def sin_square_grad_symbolic():
+            import sympy
+            x, y = sympy.symbols("x y")
+            return {answer}
+        """
+    )
+    assert says in failures(grade(submission, source))[check]
+
+
+def test_chain_rule_with_the_outer_derivative_at_x_is_caught_by_substitution(submission):
+    source = overriding(
+        """
+        def chain_rule_symbolic():
+            import sympy
+            x, f, g = sympy.Symbol("x"), sympy.Function("f"), sympy.Function("g")
+            return sympy.Derivative(f(x), x) * sympy.Derivative(g(x), x)
+        """
+    )
+    failed = failures(grade(submission, source))
+    assert set(failed) == {"test_chain_rule_symbolic_with_concrete_functions"}  # it is a product with g'(x)
+    assert failed["test_chain_rule_symbolic_with_concrete_functions"] == (
+        "With f(t) = sin(t) and g(x) = x**2, chain_rule_symbolic() = Derivative(f(x), x)*Derivative(g(x), x)"
+        " becomes 2*x*cos(x), but d/dx sin(x**2) = 2*x*cos(x**2)."
+        " In yours f is applied to x itself; f' belongs at the inner value g(x)."
+    )
+
+
+def test_chain_rule_left_unevaluated_is_not_outer_times_inner(submission):
+    source = overriding(
+        """
+        def chain_rule_symbolic():
+            import sympy
+            x, f, g = sympy.Symbol("x"), sympy.Function("f"), sympy.Function("g")
+            return sympy.Derivative(f(g(x)), x)
+        """
+    )
+    failed = failures(grade(submission, source))
+    # Its value is right once f and g are known; its form is not the chain rule.
+    assert set(failed) == {"test_chain_rule_symbolic_is_outer_times_inner"}
+    assert failed["test_chain_rule_symbolic_is_outer_times_inner"].startswith(
+        "chain_rule_symbolic() is Derivative(f(g(x)), x); write it as a product:"
+    )
+
+
+def test_grading_is_deterministic(submission):
+    source = overriding("def compose_grad(f_grad, g, g_grad):\n    return lambda x: f_grad(g(x))\n")
+    first, again = grade(submission, source), grade(submission, source)
+    assert first == again
+    assert "Likely mistake: yours equals f_grad(g(x)); the inner derivative is missing" in first["test_compose_grad_matches_torch"]
+
+
+# --- the oracle's own data -----------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(oracle.ELEMENTARY))
+def test_the_derivatives_given_to_compose_grad_match_torch_and_sympy(name):
+    import sympy
+
+    e = oracle.ELEMENTARY[name]
+    x = np.linspace(*tol.COMPOSE_RANGE, 101)
+    by_torch = oracle.derivative(lambda t: e.value(t, torch), x)
+    np.testing.assert_allclose(e.numpy_grad()(x), by_torch, rtol=1e-13, atol=1e-15)
+    s = sympy.Symbol("x")
+    assert sympy.simplify(sympy.diff(e.value(s, sympy), s) - e.grad(s, sympy)) == 0
+
+
+def test_messages_write_compositions_with_the_parentheses_they_need():
+    square, cube, sin, tanh = (oracle.ELEMENTARY[n] for n in ("square", "cube", "sin", "tanh"))
+    assert square.text(cube.text("x")) == "(x**3)**2"
+    assert square.text(sin.text("x")) == "sin(x)**2"
+    assert sin.text(cube.text("x")) == "sin(x**3)"
+    assert tanh.grad_text(square.text("x")) == "1 - tanh(x**2)**2"
+    assert cube.grad_text(square.text("x")) == "3*(x**2)**2"
+
+
+def test_every_composition_is_within_tolerance_with_a_wide_margin():
+    x = np.linspace(*tol.COMPOSE_RANGE, 2001)
+    for f in oracle.ELEMENTARY.values():
+        for g in oracle.ELEMENTARY.values():
+            ours = f.numpy_grad()(g.numpy()(x)) * g.numpy_grad()(x)
+            torch_says = oracle.composition_derivative(f, g, x)
+            allowed = tol.CHAIN_ATOL + tol.CHAIN_RTOL * np.abs(torch_says)
+            assert (np.abs(ours - torch_says) / allowed).max() < 0.1, f.text(g.text("x"))
