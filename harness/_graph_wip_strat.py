@@ -109,14 +109,11 @@ def expressions(draw, max_inputs: int = GRAPH_MAX_INPUTS, max_steps: int = GRAPH
     for _ in range(draw(st.integers(min_value=1, max_value=max_steps))):
         a, b = (draw(st.integers(min_value=0, max_value=len(values) - 1)) for _ in range(2))
         c, p = draw(st.sampled_from(GRAPH_CONSTANTS)), draw(st.sampled_from(GRAPH_EXPONENTS))
-        candidates = [
-            *(Instr(op, (a, b)) for op in _BINARY),
-            *(Instr(op, args) for op in _BINARY for args in ((a, c), (c, a))),
-            Instr("**", (a, p)),
-            *(Instr(op, (a,)) for op in _UNARY),
-        ]
-        safe = [i for i in candidates if _safe(i.op, tuple(values[x] if type(x) is int else x for x in i.args))]
-        instr = draw(st.sampled_from(safe))  # never empty: neg and sin are always safe
+        forms = {op: [(a, b), (a, c), (c, a)] for op in _BINARY} | {"**": [(a, p)]} | {op: [(a,)] for op in _UNARY}
+        safe = {op: [args for args in options if _safe(op, tuple(values[x] if type(x) is int else x for x in args))] for op, options in forms.items()}
+        # The op first, then its form: every op is as likely, whatever its number of forms.
+        op = draw(st.sampled_from([op for op, options in safe.items() if options]))  # neg and sin are always safe
+        instr = Instr(op, draw(st.sampled_from(safe[op])))
         values.append(_FLOAT_OPS[instr.op](*(values[x] if type(x) is int else x for x in instr.args)))
         steps.append(instr)
     used = {a for instr in steps for a in instr.args if type(a) is int}

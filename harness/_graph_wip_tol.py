@@ -28,6 +28,8 @@ GRAPH_KINK_MARGIN = 0.05
 GRAPH_MAX_INPUTS = 3
 GRAPH_MAX_STEPS = 6
 
-# to_dot() labels: a number shown with 2 decimals (-0.96 for -0.9589) is read as that node's value.
-# The seed expression at x = 2 has no two nodes whose value and grad are this close.
+# to_dot() is graded on the seed expression at x = GRAPH_DOT_X, where no two nodes have a value and a
+# grad within 0.05 of each other's, so a number shown with 2 decimals (-0.96 for -0.9589) still
+# says which node it belongs to.
+GRAPH_DOT_X = 2.0
 GRAPH_DOT_LABEL_ATOL = 0.006

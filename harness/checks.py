@@ -8,8 +8,9 @@ broadcasting.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,37 @@ from hypothesis import note
 from hypothesis.control import current_build_context
 
 
+@dataclass(frozen=True)
+class Diagnosis:
+    """A known mistake recognised from the numbers: the catalog's id and what to tell the learner."""
+
+    id: str
+    text: str
+
+
 class KataFailure(AssertionError):
-    """A graded check failed; str(self) is written for the learner, not for a developer."""
+    """A graded check failed; str(self) is written for the learner, not for a developer.
+
+    The first line says what is wrong and where; the lines after it hold the numbers. `diagnosis`
+    names the likely mistake, only when a known signature matched.
+    """
+
+    def __init__(self, message: str, diagnosis: Diagnosis | None = None) -> None:
+        super().__init__(message)
+        self.diagnosis = diagnosis
+
+
+Diagnose = Callable[[], "Diagnosis | None"]
+
+
+def _safe(diagnose: Diagnose | None) -> Diagnosis | None:
+    """Run a diagnosis; a diagnosis that breaks must never change or hide the verdict."""
+    if diagnose is None:
+        return None
+    try:
+        return diagnose()
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def describe(value: Any) -> str:
@@ -69,27 +99,40 @@ def expect_scalar(value: Any, *, what: str) -> float:
 
 
 def expect_close(
-    got: np.ndarray | float, expected: np.ndarray | float, *, what: str, rtol: float, atol: float, worst: int = 3
+    got: np.ndarray | float,
+    expected: np.ndarray | float,
+    *,
+    what: str,
+    rtol: float,
+    atol: float,
+    worst: int = 3,
+    diagnose: Diagnose | None = None,
 ) -> None:
-    """`got` must equal torch's `expected` within atol + rtol * |expected|, entry by entry."""
+    """`got` must equal torch's `expected` within atol + rtol * |expected|, entry by entry.
+
+    On a mismatch, `diagnose()` may name the likely mistake (see harness/diagnoses/).
+    """
     got_arr, exp_arr = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     err = np.abs(got_arr - exp_arr)
     bad = err > atol + rtol * np.abs(exp_arr)
     if not bad.any():
         return
     if exp_arr.ndim == 0:
-        raise KataFailure(f"{what} is {float(got_arr):.10g}, but torch gives {float(exp_arr):.10g} (error {float(err):.3g}).")
+        raise KataFailure(
+            f"{what} is {float(got_arr):.10g}, but torch gives {float(exp_arr):.10g} (error {float(err):.3g}).",
+            _safe(diagnose),
+        )
     rel = err / np.maximum(np.abs(exp_arr), np.finfo(np.float64).tiny)
     order = np.argsort(-err, axis=None)[: min(worst, int(bad.sum()))]
     lines = [
-        f"{what} disagrees with torch in {int(bad.sum())} of {bad.size} entries: "
-        f"max abs error {err.max():.3g}, max rel error {rel[bad].max():.3g} (tolerance {rtol:g} rel + {atol:g} abs).",
+        f"{what} disagrees with torch in {int(bad.sum())} of {bad.size} entries.",
+        f"  max abs error {err.max():.3g}, max rel error {rel[bad].max():.3g} (tolerance {rtol:g} rel + {atol:g} abs)",
         "  worst entries:   yours            torch",
     ]
     for flat in order:
         idx = _index(int(flat), exp_arr.shape)
         lines.append(f"    {idx:<10} {got_arr.flat[flat]: .10g}    {exp_arr.flat[flat]: .10g}")
-    raise KataFailure("\n".join(lines))
+    raise KataFailure("\n".join(lines), _safe(diagnose))
 
 
 def expect_unchanged(before: dict[str, np.ndarray], after: dict[str, Any], *, func: str) -> None:
@@ -147,4 +190,4 @@ def expect_close_at(
     ]
     for flat in np.argsort(-err, axis=None)[: min(worst, int(bad.sum()))]:
         lines.append(f"                {x.flat[flat]:<18.10g} {got.flat[flat]:<18.10g} {expected.flat[flat]:.10g}")
-    raise KataFailure("\n".join(lines))
+    raise KataFailure("\n".join(lines), _safe(diagnose))

@@ -3,7 +3,7 @@
 Our JSON (`kata grade --format json`), documented in the README:
     {"version": 1, "score": float, "max_score": float,
      "katas": [{"id", "file", "status": "pass"|"fail"|"error", "score", "max_score", "error", "duration_s",
-                "tests": [{"name", "status", "score", "max_score", "message", "diagnosis"}]}]}
+                "tests": [{"name", "status", "score", "max_score", "message", "diagnosis", "mistake"}]}]}
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def as_json(results: list[KataResult]) -> str:
                     "max_score": t.max_score,
                     "message": t.message,
                     "diagnosis": t.diagnosis,
+                    "mistake": t.mistake,
                 }
                 for t in r.tests
             ],

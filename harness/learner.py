@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+from harness import integrity
 from harness.checks import KataFailure
+from harness.limits import TestTimeout
 from harness.registry import REPO_ROOT
 
 
@@ -63,22 +65,35 @@ class LearnerModule:
 
         @functools.wraps(value)
         def call(*args, **kwargs):
-            with stubs_fail_fast():
+            on_call(name)
+            with learner_code():
                 return value(*args, **kwargs)
 
         return call
 
 
-@contextlib.contextmanager
-def stubs_fail_fast() -> Iterator[None]:
-    """Turn a learner's NotImplementedError into NotImplementedYet, which hypothesis does not shrink.
+def on_call(name: str) -> None:
+    """Called as each learner function is entered; the sandbox replaces it to know where a crash was."""
 
-    LearnerModule does this for module-level functions; wrap calls to a learner's classes with it.
+
+_current_file: Path | None = None  # the learner file loaded last: the one whose code is running
+
+
+@contextlib.contextmanager
+def learner_code() -> Iterator[None]:
+    """Around every call into the learner's code: the integrity guard, and stubs that fail fast.
+
+    A NotImplementedError becomes NotImplementedYet, which hypothesis does not shrink. LearnerModule
+    does this for module-level functions; specs wrap calls into a learner's classes with it.
     """
     try:
-        yield
+        with integrity.guard(_current_file) if _current_file else contextlib.nullcontext():
+            yield
     except NotImplementedError as exc:
         raise NotImplementedYet(str(exc)) from exc
+
+
+stubs_fail_fast = learner_code
 
 
 def learner_frames(tb, path: Path) -> list[traceback.FrameSummary]:
@@ -104,19 +119,24 @@ def load(path: Path) -> LearnerModule:
         raise LearnerLoadError(
             f"{shown_path(path)}, line {exc.lineno}: {exc.msg}\n    {(exc.text or '').rstrip()}\n    {caret}"
         ) from None
+    banned = integrity.scan_source(source.decode("utf-8", "replace"), str(path))
+    if banned:
+        raise LearnerLoadError("\n".join(integrity.message(shown_path(path), *found) for found in banned))
+    global _current_file
+    _current_file = path
     # A name of our own per file, so two submissions of the same kata never share a module.
     name = f"kata_learner_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look a module up by name
     try:
-        exec(code, module.__dict__)
+        with learner_code():
+            exec(code, module.__dict__)
     except BaseException as exc:  # noqa: BLE001 - whatever their file raises, report it as theirs
         sys.modules.pop(name, None)
         if isinstance(exc, KeyboardInterrupt):
             raise
         frames = format_frames(learner_frames(exc.__traceback__, path))
-        raise LearnerLoadError(
-            f"Importing {shown_path(path)} raised {type(exc).__name__}: {exc}\n{frames}".rstrip()
-        ) from None
+        what = str(exc) if isinstance(exc, (TestTimeout, integrity.IntegrityError)) else f"raised {type(exc).__name__}: {exc}"
+        raise LearnerLoadError(f"Importing {shown_path(path)} {what}\n{frames}".rstrip()) from None
     return LearnerModule(module, path)

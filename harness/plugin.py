@@ -17,11 +17,13 @@ import pytest
 
 from harness import profiles, registry, workspace
 from harness.learner import load, shown_path
-from harness.verdicts import explain
+from harness.limits import time_limit
+from harness.verdicts import diagnosis, explain
 
 IMPL_HELP = "grade DIR/<kata id>/<module>.py instead of the kata folder's own file (DIR is laid out like katas/)"
 SHARD_HELP = "run only every K-th spec test starting at the I-th (0-based), for grading on several cores"
-TEST_TIMEOUT_S = 10  # per spec test; an infinite loop in learner code stops here (pytest-timeout)
+TIMEOUT_HELP = "seconds each spec test may run before it fails as timed out (default %(default)s; 0: no limit)"
+TEST_TIMEOUT_S = 10.0
 
 profiles.use_default()
 
@@ -30,6 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kata", "kata grading")
     group.addoption("--impl", metavar="DIR", default=None, help=IMPL_HELP)
     group.addoption("--kata-shard", metavar="I/K", default=None, help=SHARD_HELP)
+    group.addoption("--test-timeout", metavar="S", type=float, default=TEST_TIMEOUT_S, help=TIMEOUT_HELP)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -86,10 +89,18 @@ class SpecModule(pytest.Module):
         kata = self.parent.kata
         return importlib.import_module(f"harness.specs.{kata.spec_path.stem}")
 
-    def collect(self):
-        for item in super().collect():
-            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_S), append=False)
-            yield item
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    """Loading the learner's file happens in setup: a loop at its top level is stopped here."""
+    with time_limit(item.config.getoption("test_timeout") if item.getparent(KataDir) else None):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with time_limit(item.config.getoption("test_timeout") if item.getparent(KataDir) else None):
+        return (yield)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +120,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         text = explain(call.excinfo.value, kata_dir.learner_file)
         if text is not None:
             report.longrepr = text
+        found = diagnosis(call.excinfo.value)
+        if found is not None:
+            report.user_properties.append(("mistake", found.id))
+            report.user_properties.append(("diagnosis", found.text))
     return report
 
 

@@ -23,6 +23,7 @@ class TestResult:
     max_score: float
     duration: float = 0.0
     diagnosis: str | None = None  # the likely mistake, when a known signature matches
+    mistake: str | None = None  # that mistake's id in the kata's catalog
 
 
 @dataclass

@@ -28,6 +28,9 @@ class _Collector:
         self.collect_error: str | None = None
         self.on_event = on_event or (lambda kind, payload: None)
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.on_event("collected", [item.nodeid.rsplit("::", 1)[-1] for item in session.items])
+
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         self.on_event("start", nodeid.rsplit("::", 1)[-1])
 
@@ -42,7 +45,10 @@ class _Collector:
         if report.failed:
             message = report.longrepr if isinstance(report.longrepr, str) else str(report.longrepr)
             status = Status.ERROR if report.when == "setup" else Status.FAIL
-            self.tests[name] = TestResult(name, status, message, 0.0, weight, report.duration)
+            found = dict(report.user_properties)
+            self.tests[name] = TestResult(
+                name, status, message, 0.0, weight, report.duration, found.get("diagnosis"), found.get("mistake")
+            )
         elif report.when == "call" and report.passed:
             self.tests[name] = TestResult(name, Status.PASS, None, weight, weight, report.duration)
 
@@ -70,8 +76,9 @@ def grade(
         "--impl", str(root),
         "--rootdir", str(registry.REPO_ROOT),
         "-c", str(registry.REPO_ROOT / "pyproject.toml"),
-        # No terminal, and no unraisable-exception plugin: its gc.collect() at exit costs ~0.25 s a grade.
-        "-p", "no:terminal", "-p", "no:unraisableexception",
+        # No terminal, no unraisable-exception plugin (its gc.collect() at exit costs ~0.25 s a grade),
+        # no faulthandler (a crash in learner code is reported by the sandbox, not dumped raw).
+        "-p", "no:terminal", "-p", "no:unraisableexception", "-p", "no:faulthandler",
         *pytest_args,
     ]  # fmt: skip
     start = time.perf_counter()

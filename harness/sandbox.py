@@ -22,24 +22,32 @@ from pathlib import Path
 
 from harness import registry
 from harness.learner import shown_path
+from harness.limits import cap_memory
 from harness.results import KataResult, Status, TestResult
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Time limits for one grade; the per-test one is enforced inside the child by pytest-timeout."""
+    """Time limits for one grade; the per-test one is enforced inside the child (harness/limits.py)."""
 
     test_s: float = 10.0
     kata_s: float = 60.0
 
 
 def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn: Connection) -> None:
-    from harness import runner
+    from harness import learner, runner
 
     def send(kind: str, payload: object) -> None:
         conn.send((kind, payload))
 
-    args = ("--timeout", str(limits.test_s), "--kata-shard", shard)
+    # Whatever the learner's code writes outside pytest's capture (or a crash dump) is not the
+    # caller's output: the verdict says what happened.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    cap_memory()
+    learner.on_call = lambda name: send("call", name)  # so a crash can be placed in a function
+    args = ("--test-timeout", str(limits.test_s), "--kata-shard", shard)
     send("done", runner.grade(kata_id, impl_root, pytest_args=args, on_event=send))
     conn.close()
 
@@ -48,7 +56,7 @@ def _death(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         name = signal.Signals(-exitcode).name
         return f"the interpreter was killed by {name}" + (" (a crash in native code)" if name == "SIGSEGV" else "")
-    return f"your code exited the interpreter (exit status {exitcode}, e.g. os._exit or sys.exit)"
+    return f"your code exited the interpreter (exit status {exitcode}: os._exit()?)"
 
 
 @dataclass
@@ -56,7 +64,9 @@ class _Shard:
     process: multiprocessing.Process
     receiver: Connection
     finished: list[TestResult] = field(default_factory=list)
+    collected: list[str] = field(default_factory=list)
     running: str | None = None
+    function: str | None = None  # the learner function last entered in the running test
     outcome: KataResult | None = None
     cause: str | None = None
 
@@ -122,8 +132,12 @@ class Sandbox:
             shard.process.join(5)
             shard.cause = _death(shard.process.exitcode)
             return
-        if kind == "start":
-            shard.running = payload
+        if kind == "collected":
+            shard.collected = payload
+        elif kind == "start":
+            shard.running, shard.function = payload, None
+        elif kind == "call":
+            shard.function = payload
         elif kind == "test":
             shard.finished.append(payload)
             shard.running = None
@@ -134,17 +148,28 @@ class Sandbox:
 
     def _merge(self, kata: registry.Kata, root: Path | None, shards: list[_Shard], duration: float) -> KataResult:
         """One result in spec order (shard i ran tests i, i+K, ...); a missing result is never a pass."""
-        results = [s.outcome.tests if s.outcome else s.finished for s in shards]
-        tests = [t for group in zip_longest(*results) for t in group if t is not None]
         errors = []
+        per_shard = []
         for s in shards:
-            if s.cause is not None:
-                message = f"Grading stopped{f' during {s.running}' if s.running else ''}: {s.cause}."
-                errors.append(message)
-                if s.running:
-                    tests.append(TestResult(s.running, Status.ERROR, message, 0.0, kata.weight(s.running)))
-            elif s.outcome is not None and s.outcome.error:
-                errors.append(s.outcome.error)
+            if s.outcome is not None:
+                per_shard.append(s.outcome.tests)
+                if s.outcome.error:
+                    errors.append(s.outcome.error)
+                continue
+            during = f" during {s.running}" if s.running else ""
+            where = f" in {s.function}()" if s.function and s.running else ""
+            message = f"Grading stopped{during}{where}: {s.cause}."
+            errors.append(message)
+            done = {t.name: t for t in s.finished}
+            tests = []
+            for name in s.collected or ([s.running] if s.running else []):
+                if name in done:
+                    tests.append(done[name])
+                else:
+                    text = message if name == s.running else f"Not run: {message[0].lower()}{message[1:]}"
+                    tests.append(TestResult(name, Status.ERROR, text, 0.0, kata.weight(name)))
+            per_shard.append(tests)
+        tests = [t for group in zip_longest(*per_shard) for t in group if t is not None]
         if errors:
             status = Status.ERROR
         elif all(t.status is Status.PASS for t in tests) and tests:

@@ -82,7 +82,8 @@ def verdict(out: Console, result: KataResult, *, details: bool = True) -> None:
             groups.setdefault((test.message, test.diagnosis), []).append(test.name)
     cross = "✘" if fancy(out) else "x"
     for (message, diagnosis), names in groups.items():
-        out.print(Text(f"  {cross} {', '.join(names)}", style=style))
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        out.print(Text(f"  {cross} {shown}", style=style))
         if message:
             out.print(Text(_indent(message, "      ")))
         if diagnosis:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.checks import KataFailure
+from harness.checks import Diagnosis, KataFailure
+from harness.limits import TestTimeout
+from harness.integrity import IntegrityError
 from harness.learner import LearnerLoadError, NotImplementedYet, format_frames, learner_frames, shown_path
 
 # Hypothesis' own note repeats the example as a raw repr (with the learner's module object in it);
@@ -29,6 +31,12 @@ def _example(exc: BaseException) -> str:
     return ("\n\n" + "\n".join(notes)) if notes else ""
 
 
+def diagnosis(exc: BaseException) -> Diagnosis | None:
+    """The known mistake a failure was matched to, if any."""
+    exc = _first(exc)
+    return exc.diagnosis if isinstance(exc, KataFailure) else None
+
+
 def explain(exc: BaseException, learner_file: Path) -> str | None:
     """The learner-facing text for `exc`, or None when the fault is the harness's own."""
     exc = _first(exc)
@@ -37,8 +45,18 @@ def explain(exc: BaseException, learner_file: Path) -> str | None:
     if isinstance(exc, LearnerLoadError):
         return str(exc)
     if isinstance(exc, KataFailure):
-        return str(exc) + _example(exc)
+        sentence, _, numbers = str(exc).partition("\n")
+        if exc.diagnosis is not None:
+            sentence += f"\nLikely mistake: {exc.diagnosis.text}"
+        return sentence + (f"\n{numbers}" if numbers else "") + _example(exc)
     frames = learner_frames(exc.__traceback__, learner_file)
+    if isinstance(exc, TestTimeout):
+        if not frames:
+            return f"Grading {exc} outside your code (in the spec itself)."
+        where = frames[-1]
+        return f"{exc} in {where.name}() ({shown_path(learner_file)} line {where.lineno}: `{(where.line or '').strip()}`): an infinite loop?"
+    if isinstance(exc, IntegrityError):
+        return str(exc)
     if not frames:
         return None
     if isinstance(exc, NotImplementedError):
