@@ -98,22 +98,44 @@ def _safe(op: str, args: tuple[float, ...]) -> bool:
 
 
 graph_inputs = st.integers(min_value=-int(GRAPH_INPUT_RANGE * 10), max_value=int(GRAPH_INPUT_RANGE * 10)).map(lambda k: k / 10)
+_OPS = (*_BINARY, "**", *_UNARY)  # shrinking moves toward the first: x0 * x0
+# One step's choices, each a plain integer that never depends on the nodes drawn before it: which
+# operands (taken modulo the nodes so far), which op and form (the first safe one from there), which
+# number. So shrinking can delete a step or zero its choices and the other steps still make sense.
+_step_choices = st.tuples(
+    st.integers(min_value=0, max_value=63),
+    st.integers(min_value=0, max_value=63),
+    st.sampled_from(range(len(_OPS))),  # sampled_from: uniform while generating, unlike integers()
+    st.sampled_from(range(3)),
+    st.sampled_from(range(len(GRAPH_CONSTANTS))),
+    st.sampled_from(range(len(GRAPH_EXPONENTS))),
+)
+
+
+def _step(values: list[float], choices: tuple[int, ...]) -> Instr:
+    """The step `choices` pick: the first safe op from the chosen one on, in its first safe form
+    (for **, its first safe exponent)."""
+    a_raw, b_raw, op_raw, form_raw, c_raw, p_raw = choices
+    a, b, c = a_raw % len(values), b_raw % len(values), GRAPH_CONSTANTS[c_raw]
+    exponents = GRAPH_EXPONENTS[p_raw:] + GRAPH_EXPONENTS[:p_raw]
+    for i in range(len(_OPS)):
+        op = _OPS[(op_raw + i) % len(_OPS)]
+        forms = [(a, b), (a, c), (c, a)] if op in _BINARY else [(a, p) for p in exponents] if op == "**" else [(a,)]
+        for j in range(len(forms)):
+            args = forms[(form_raw + j) % len(forms)]
+            if _safe(op, tuple(values[x] if type(x) is int else x for x in args)):
+                return Instr(op, args)
+    raise AssertionError("unreachable: neg and sin are safe everywhere")
 
 
 @st.composite
 def expressions(draw, max_inputs: int = GRAPH_MAX_INPUTS, max_steps: int = GRAPH_MAX_STEPS) -> Expression:
     """A random expression of + - * ** and the unary ops, reusing nodes freely (diamonds, x*x)."""
-    values = [draw(graph_inputs) for _ in range(draw(st.integers(min_value=1, max_value=max_inputs)))]
+    values = draw(st.lists(graph_inputs, min_size=1, max_size=max_inputs))
     n_inputs = len(values)
     steps: list[Instr] = []
-    for _ in range(draw(st.integers(min_value=1, max_value=max_steps))):
-        a, b = (draw(st.integers(min_value=0, max_value=len(values) - 1)) for _ in range(2))
-        c, p = draw(st.sampled_from(GRAPH_CONSTANTS)), draw(st.sampled_from(GRAPH_EXPONENTS))
-        forms = {op: [(a, b), (a, c), (c, a)] for op in _BINARY} | {"**": [(a, p)]} | {op: [(a,)] for op in _UNARY}
-        safe = {op: [args for args in options if _safe(op, tuple(values[x] if type(x) is int else x for x in args))] for op, options in forms.items()}
-        # The op first, then its form: every op is as likely, whatever its number of forms.
-        op = draw(st.sampled_from([op for op, options in safe.items() if options]))  # neg and sin are always safe
-        instr = Instr(op, draw(st.sampled_from(safe[op])))
+    for choices in draw(st.lists(_step_choices, min_size=1, max_size=max_steps)):
+        instr = _step(values, choices)
         values.append(_FLOAT_OPS[instr.op](*(values[x] if type(x) is int else x for x in instr.args)))
         steps.append(instr)
     used = {a for instr in steps for a in instr.args if type(a) is int}

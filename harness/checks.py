@@ -176,7 +176,15 @@ def expect_elementwise(value: Any, x: float | np.ndarray, *, what: str) -> float
 
 
 def expect_close_at(
-    x: np.ndarray, got: np.ndarray, expected: np.ndarray, *, what: str, rtol: float, atol: float, worst: int = 3
+    x: np.ndarray,
+    got: np.ndarray,
+    expected: np.ndarray,
+    *,
+    what: str,
+    rtol: float,
+    atol: float,
+    worst: int = 3,
+    diagnose: Diagnose | None = None,
 ) -> None:
     """Like expect_close, for the values of a function at the points `x`: the worst points show their x."""
     err = np.abs(got - expected)

@@ -7,6 +7,7 @@
     kata reset ID | --all     restore the pristine stub (the learner's file is backed up first)
     kata solution ID          the reference beside the learner's file, as a diff
     kata history              past grades and sessions (--plot FILE.png for a chart)
+    kata mock                 a timed mock interview (--minutes, --katas, --questions, --resume)
 """
 
 from __future__ import annotations
@@ -220,6 +221,19 @@ def cmd_history(args, store: Store, out) -> int:
     return EXIT_OK
 
 
+def cmd_mock(args, store: Store, out) -> int:
+    from harness import mock
+
+    if args.minutes <= 0:
+        raise UsageError(f"--minutes {args.minutes:g}: the interview needs some time (e.g. --minutes 45)")
+    if args.questions < 0:
+        raise UsageError("--questions must be 0 or more")
+    if args.katas:
+        for kata_id in args.katas.split(","):
+            _kata(kata_id)
+    return mock.run(args, store, out)
+
+
 # --- parser --------------------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
     ids = ", ".join(k.id for k in registry.katas())
@@ -259,12 +273,19 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("id", nargs="?", metavar="ID")
     c.add_argument("--limit", type=int, default=30, help="rows to show (default %(default)s)")
     c.add_argument("--plot", metavar="FILE.png", help="also draw scores over time into a PNG")
+    c = sub.add_parser("mock", help="a timed mock interview: countdown, live grading, questions, report")
+    c.add_argument("--minutes", type=float, default=45, help="length of the coding part (default %(default)s)")
+    c.add_argument("--katas", metavar="ID,...", help="which katas (default: a random pick that fits the time)")
+    c.add_argument("--seed", type=int, help="seed for the random pick")
+    c.add_argument("--questions", type=int, default=3, metavar="K", help="conceptual questions after the code (default %(default)s, 0 skips)")
+    c.add_argument("--dir", metavar="DIR", help="where session folders go (default: mock-sessions/)")
+    c.add_argument("--resume", nargs="?", const=True, metavar="FOLDER", help="continue the last unfinished session (or FOLDER)")
     return p
 
 
 COMMANDS = {
     None: cmd_list, "list": cmd_list, "grade": cmd_grade, "watch": cmd_watch, "hint": cmd_hint,
-    "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history,
+    "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history, "mock": cmd_mock,
 }  # fmt: skip
 
 

@@ -21,7 +21,11 @@ def _tensor(array, requires_grad: bool = False) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Network:
-    """Kata 02: every intermediate of the 2-3-1 network, the mean BCE loss and its gradients."""
+    """Kata 02: every intermediate of the 2-3-1 network, the mean BCE loss and its gradients.
+
+    dZ1, dA1 and dZ2 are the loss's gradients at the intermediates: harness/diagnoses/backprop.py
+    builds what a mistaken backward pass would return from them.
+    """
 
     Z1: np.ndarray
     A1: np.ndarray
@@ -29,6 +33,9 @@ class Network:
     A2: np.ndarray
     loss: float
     grads: dict[str, np.ndarray]
+    dZ1: np.ndarray
+    dA1: np.ndarray
+    dZ2: np.ndarray
 
 
 def network(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> Network:
@@ -39,6 +46,8 @@ def network(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> Netw
     Z2 = A1 @ p["W2"] + p["b2"]
     A2 = torch.sigmoid(Z2)
     loss = F.binary_cross_entropy(A2, _tensor(y))  # mean over the batch
+    for node in (Z1, A1, Z2):
+        node.retain_grad()
     loss.backward()
     return Network(
         Z1=Z1.detach().numpy(),
@@ -47,6 +56,9 @@ def network(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> Netw
         A2=A2.detach().numpy(),
         loss=loss.item(),
         grads={name: p[name].grad.numpy() for name in PARAM_NAMES},
+        dZ1=Z1.grad.numpy(),
+        dA1=A1.grad.numpy(),
+        dZ2=Z2.grad.numpy(),
     )
 
 

@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from hypothesis import given
@@ -105,7 +105,7 @@ class Graph:
         self.slots: Counter[tuple[int, int]] = Counter()  # (id inner, id outer) -> entries of outer.inputs
         self.users: defaultdict[int, list] = defaultdict(list)  # id inner -> its outer nodes, one per entry
         stack, seen = [(root, False)], set()
-        while stack:  # depth first, iterative: a learner's deep graph must not hit the recursion limit
+        while stack:  # depth first, post-order: a node is appended after all of its inputs
             node, done = stack.pop()
             if done:
                 self.nodes.append(node)
@@ -134,8 +134,8 @@ class Built:
 
     expr: Expression
     nodes: list
-    graph: Graph
     where: dict[int, tuple[int, int | None]]  # id of an unnamed node -> (step it was made in, its number's slot)
+    graph: Graph = field(init=False)
 
     @property
     def root(self):
@@ -159,18 +159,18 @@ class Built:
         k = self.index(node)
         return f"{self.name(node)} (`{self.expr.code(k)}`)" if k is not None and self.expr.instr(k) else self.name(node)
 
-    def torch_value_and_grad(self, node, ev: oracle.Evaluation) -> tuple[float, float] | None:
-        """What torch computes for this node, when torch has it: named nodes and numbers in + and *."""
-        k = self.index(node)
-        if k is not None:
-            return ev.values[k], ev.grads[k]
-        step, slot = self.where.get(id(node), (None, None))
-        if slot is None:
-            return None
-        return self.expr.instr(step).args[slot], ev.constant_grads[(step, slot)]
+    def attr(self, node, field: str) -> str:
+        """`x.grad`, or `the grad of the constant 1.0 in ...` for a node without a short name."""
+        name = self.name(node)
+        return f"{name}.{field}" if name.isidentifier() else f"the {field} of {name}"
 
-    def torch_local(self, inner, outer, ev: oracle.Evaluation) -> float | None:
-        """torch's d outer / d inner along the direct edge(s), summed over inner's slots; None if unknown."""
+    def where_used(self, node) -> str:
+        """Where a node is: the line that makes it (`v2 = x0 * x1`), or its description."""
+        k = self.index(node)
+        return f"`{self.expr.code(k)}`" if k is not None and self.expr.instr(k) else self.name(node)
+
+    def torch_partials(self, inner, outer, ev: oracle.Evaluation) -> list[float] | None:
+        """torch's d outer / d inner for each entry of outer's arguments that is inner; None if torch has no twin."""
         k = self.index(outer)
         instr = self.expr.instr(k) if k is not None else None
         if instr is None or instr.op == "-":  # a - b is the learner's own a + (-b): no direct twin in torch
@@ -181,21 +181,18 @@ class Built:
         else:
             step, slot = self.where.get(id(inner), (None, None))
             slots = [slot] if step == k and slot is not None else []
-        return sum(ev.partials[k][s] for s in slots) if slots else None
+        return [ev.partials[k][s] for s in slots] or None
 
-    def backward_order(self, ev: oracle.Evaluation) -> list[tuple[object, float]]:
-        """(node, torch grad) from the root back to the inputs; a step's constants right after it."""
-        order = []
-        constants = defaultdict(list)
-        for node_id, (step, slot) in self.where.items():
-            if slot is not None:
-                constants[step].append(node_id)
+    def torch_grads(self, ev: oracle.Evaluation) -> list[tuple[object, float]]:
+        """(node, torch's grad) for every node torch has: the named ones from the root back, then the constants."""
         by_id = {id(n): n for n in self.graph.nodes}
-        for k in reversed(range(len(self.nodes))):
-            order.append((self.nodes[k], ev.grads[k]))
-            for node_id in constants[k]:
-                order.append((by_id[node_id], ev.constant_grads[self.where[node_id]]))
-        return order
+        named = [(self.nodes[k], ev.grads[k]) for k in reversed(range(len(self.nodes)))]
+        constants = [(by_id[i], ev.constant_grads[(step, slot)]) for i, (step, slot) in self.where.items() if slot is not None and i in by_id]
+        return named + constants
+
+
+def deriv(top: str, bottom: str) -> str:
+    return f"d{top}/d{bottom}" if top.isidentifier() and bottom.isidentifier() else f"the derivative of {top} with respect to {bottom}"
 
 
 def _apply(op: str, args: list, code: str):
@@ -225,8 +222,8 @@ def build(learner, expr: Expression) -> Built:
             out.label = expr.names[k]
             nodes.append(out)
             _claim(out, k, instr, nodes, where)
-    built = Built(expr, nodes, None, where)
-    built.graph = Graph(nodes[-1], value_type, built.name)
+    built = Built(expr, nodes, where)
+    built.graph = Graph(nodes[-1], value_type, built.name)  # after Built: its messages name nodes
     return built
 
 
@@ -290,34 +287,47 @@ def check_structure(built: Built) -> None:
 
 
 def check_grads(built: Built, ev: oracle.Evaluation) -> None:
-    """After root.backward(), every node torch knows has torch's grad; the first one wrong going back is named."""
+    """After root.backward(), every node torch has carries torch's grad; the first one wrong going back is named."""
     with stubs_fail_fast():
         built.root.backward()
-    root = built.name(built.root)
-    for node, want in built.backward_order(ev):
-        got = expect_scalar(node.grad, what=f"{built.name(node)}.grad")
-        if abs(got - want) <= tol.GRAPH_GRAD_ATOL + tol.GRAPH_GRAD_RTOL * abs(want):
-            continue
-        name = built.name(node)
-        if node is built.root:
-            raise KataFailure(f"After {root}.backward(), {root}.grad is {_num(got)}, but it should be 1: d{root}/d{root} = 1 is where the chain rule starts.")
-        head = f"After {root}.backward(), {name}.grad is {_num(got)}, but torch gives {_num(want)} (error {abs(got - want):.3g})."
-        users = built.graph.users[id(node)]
-        if len(users) > 1:
-            counts = Counter(id(u) for u in users)
-            places = [f"{'twice' if counts[id(u)] == 2 else str(counts[id(u)]) + ' times' if counts[id(u)] > 2 else 'once'} in {built.shown(u)}"
-                      for u in {id(u): u for u in users}.values()]
-            raise KataFailure(
-                f"{head}\n{name} is used {len(users)} times ({', '.join(places)}), so its gradient is the sum of one share per use,"
-                " each share local gradient x upstream gradient. Add the shares with +=; assigning with = keeps only the last one."
-            )
-        if users:
-            outer = built.name(users[0])
-            raise KataFailure(
-                f"{head}\nThe nodes after it agree with torch, so the gradient goes wrong on the edge {name} -> {built.shown(users[0])}:"
-                f" {name}.grad should be the local gradient d{outer}/d{name} times {outer}.grad, the gradient arriving from above."
-            )
-        raise KataFailure(f"{head}\n{name} is not in {root}'s graph (no chain of .inputs leads from {root} to it).")
+    for node, want in built.torch_grads(ev):
+        got = expect_scalar(node.grad, what=built.attr(node, "grad"))
+        if not math.isclose(got, want, rel_tol=tol.GRAPH_GRAD_RTOL, abs_tol=tol.GRAPH_GRAD_ATOL):
+            raise KataFailure(_wrong_grad(built, ev, node, got, want))
+
+
+def _wrong_grad(built: Built, ev: oracle.Evaluation, node, got: float, want: float) -> str:
+    """Why a node's grad disagrees with torch, when every node after it agrees."""
+    root, name = built.name(built.root), built.name(node)
+    if node is built.root:
+        return f"After {root}.backward(), {root}.grad is {_num(got)}, but it should be 1: d{root}/d{root} = 1 is where the chain rule starts."
+    head = f"After {root}.backward(), {built.attr(node, 'grad')} is {_num(got)}, but torch gives {_num(want)} (error {abs(got - want):.3g})."
+    users = built.graph.users[id(node)]
+    if not users:
+        return f"{head}\n{name} is not in {root}'s graph: no chain of .inputs leads from {root} to it."
+    if len(users) == 1:
+        outer = built.name(users[0])
+        should = (
+            f"the local gradient d{outer}/d{name} times {outer}.grad, the gradient arriving from above"
+            if outer.isidentifier() and name.isidentifier()
+            else f"that edge's local gradient times the gradient arriving at {outer}"
+        )
+        return f"{head}\nThe nodes after it agree with torch, so the gradient goes wrong on the edge {name} -> {built.shown(users[0])}: it should be {should}."
+    counts, distinct = Counter(id(u) for u in users), list({id(u): u for u in users}.values())
+    places = ", ".join(f"{ {1: 'once', 2: 'twice'}.get(counts[id(u)], f'{counts[id(u)]} times')} in {built.where_used(u)}" for u in distinct)
+    # The share each use would pass back if everything else were right: with = instead of +=, one survives.
+    grads = {id(n): g for n, g in built.torch_grads(ev)}
+    shares = [p * grads[id(u)] for u in distinct if id(u) in grads for p in built.torch_partials(node, u, ev) or ()]
+    if any(math.isclose(got, share, rel_tol=tol.GRAPH_GRAD_RTOL, abs_tol=tol.GRAPH_GRAD_ATOL) for share in shares):
+        return (
+            f"{head}\n{name} is used {len(users)} times ({places}), and {_num(got)} is the share of just one use: its gradient"
+            " is the sum of one share per use. Add the shares with +=; assigning with = keeps only the last one."
+        )
+    return (
+        f"{head}\n{name} is used {len(users)} times ({places}): its gradient is the sum of one share per use, each the"
+        f" local gradient of that edge times the gradient arriving at its outer node. The nodes after {name} agree with torch,"
+        " so one of those shares is wrong or missing."
+    )
 
 
 def check_edges(built: Built, pairs: list[tuple], *, what: str) -> None:
@@ -396,7 +406,7 @@ def check_explain(learner, built: Built, ev: oracle.Evaluation) -> None:
         j = last_in.get(id(outer), -1)
         if j > i:
             raise KataFailure(
-                f"explain()'s step {i} ({name(inner)} -> {name(outer)}) passes {name(outer)}'s gradient on, but step {j}"
+                f"explain()[{i}] ({name(inner)} -> {name(outer)}) passes {name(outer)}'s gradient on, but explain()[{j}]"
                 f" ({name(rows[j][0])} -> {name(rows[j][1])}) only adds its share to {name(outer)} later. List the steps the way"
                 " backward() takes them: from the root back to the inputs, a node's steps only after every step into it."
             )
@@ -404,27 +414,28 @@ def check_explain(learner, built: Built, ev: oracle.Evaluation) -> None:
     shares: defaultdict[int, float] = defaultdict(float)
     for inner, _, local, upstream in rows:
         shares[id(inner)] += local * upstream
-    expected = {id(node): grad for node, grad in built.backward_order(ev)}
+    expected = {id(node): grad for node, grad in built.torch_grads(ev)}
     root, checked = built.root, set()
     for i, (inner, outer, _, upstream) in enumerate(rows):
         pair = (id(inner), id(outer))
-        local_want = built.torch_local(inner, outer, ev)
-        if local_want is not None and pair not in checked:
+        partials = built.torch_partials(inner, outer, ev)
+        if partials is not None and pair not in checked:
             checked.add(pair)
+            local_want = sum(partials)
             local_got = sum(r[2] for r in rows if (id(r[0]), id(r[1])) == pair)
             if not math.isclose(local_got, local_want, rel_tol=tol.GRAPH_GRAD_RTOL, abs_tol=tol.GRAPH_GRAD_ATOL):
                 several = built.graph.slots[pair] > 1
                 raise KataFailure(
                     f"explain()'s local_grad for {name(inner)} -> {built.shown(outer)} is {_num(local_got)}{' in all' if several else ''},"
-                    f" but torch gives d{name(outer)}/d{name(inner)} = {_num(local_want)}"
+                    f" but torch gives {deriv(name(outer), name(inner))} = {_num(local_want)}"
                     f"{' (both uses of ' + name(inner) + ' together)' if several else ''}."
                 )
         want = 1.0 if outer is root else expected.get(id(outer), shares[id(outer)])
         if not math.isclose(upstream, want, rel_tol=tol.GRAPH_GRAD_RTOL, abs_tol=tol.GRAPH_GRAD_ATOL):
-            source = "torch's" if id(outer) in expected else "the sum of local_grad x upstream_grad over your steps out of it, its"
+            source = "torch's" if id(outer) in expected else "the sum of local_grad x upstream_grad over your steps out of it:"
             raise KataFailure(
-                f"explain()'s step {i} ({name(inner)} -> {name(outer)}) has upstream_grad {_num(upstream)}, but d{name(root)}/d{name(outer)}"
-                f" is {_num(want)} ({source} {name(outer)}.grad): the upstream gradient is the gradient arriving at the outer node."
+                f"explain()[{i}] ({name(inner)} -> {name(outer)}) has upstream_grad {_num(upstream)}, but {deriv(name(root), name(outer))}"
+                f" is {_num(want)} ({source} {built.attr(outer, 'grad')}): the upstream gradient is the gradient arriving at the outer node."
             )
     for node_id, want in expected.items():
         if node_id in built.graph.ids and node_id != id(root) and not math.isclose(
@@ -433,7 +444,7 @@ def check_explain(learner, built: Built, ev: oracle.Evaluation) -> None:
             node = next(n for n in built.graph.nodes if id(n) == node_id)
             raise KataFailure(
                 f"explain()'s steps out of {name(node)} add up (local_grad x upstream_grad) to {_num(shares[node_id])},"
-                f" but torch's {name(node)}.grad is {_num(want)}: a node's gradient is the sum over the steps where it is the inner node."
+                f" but torch's {built.attr(node, 'grad')} is {_num(want)}: a node's gradient is the sum over the steps where it is the inner node."
             )
 
 
@@ -553,21 +564,53 @@ def test_to_dot_is_a_digraph(learner):
         raise KataFailure(f"Graphviz's dot rejects to_dot()'s text:\n{run.stderr.strip()[:600]}")
 
 
+def match_dot_nodes(built: Built, dot: Dot) -> dict[int, str]:
+    """Which DOT node draws which Value: one whose label shows the Value's data and its grad (two numbers).
+
+    A label may fit several Values (y's "data -0.96 grad 1" fits a constant 1 whose grad is -0.96):
+    each Value gets its own DOT node, preferring labels that also show the Value's label and op.
+    """
+    close = lambda a, b: abs(a - b) <= tol.GRAPH_DOT_LABEL_ATOL  # noqa: E731
+    numbers = {d: [float(n) for n in _NUMBER.findall(dot.label(d))] for d in dot.nodes}
+
+    def fits(node, d: str) -> bool:
+        nums = numbers[d]
+        return any(close(a, node.data) and close(b, node.grad) for i, a in enumerate(nums) for j, b in enumerate(nums) if i != j)
+
+    def score(node, d: str) -> int:
+        return sum(1 for text in (node.label, node.op) if text and text in dot.label(d))
+
+    nodes = built.graph.nodes
+    candidates = [sorted((d for d in dot.nodes if fits(n, d)), key=lambda d, n=n: -score(n, d)) for n in nodes]
+    labels = "\n".join(f"  {d}: {dot.label(d)}" for d in dot.nodes)
+    for node, options in zip(nodes, candidates):
+        if not options:
+            raise KataFailure(
+                f"For y = sin(x**2 + 1) at x = {tol.GRAPH_DOT_X:g}, after y.backward(), no node of to_dot()'s graph shows"
+                f" {built.name(node)}'s data {node.data:.4f} and grad {node.grad:.4f}. Label each node with its data and grad"
+                f" (2 decimals or more).\nYour labels:\n{labels}"
+            )
+    best: tuple[int, list[str]] = (-1, [])
+
+    def assign(i: int, taken: list[str], total: int) -> None:
+        nonlocal best
+        if i == len(nodes):
+            best = max(best, (total, list(taken)))
+            return
+        for d in candidates[i]:
+            if d not in taken:
+                assign(i + 1, [*taken, d], total + score(nodes[i], d))
+
+    assign(0, [], 0)
+    if not best[1]:
+        raise KataFailure(f"to_dot()'s graph has fewer nodes showing a data and a grad than there are Values ({len(nodes)}): draw each Value once.\nYour labels:\n{labels}")
+    return {id(node): d for node, d in zip(nodes, best[1])}
+
+
 def test_to_dot_labels_and_arrows(learner):
     built, _, dot = dot_of(learner)
-    name, close = built.name, lambda a, b: abs(a - b) <= tol.GRAPH_DOT_LABEL_ATOL
-    numbers = {node_id: [float(n) for n in _NUMBER.findall(dot.label(node_id))] for node_id in dot.nodes}
-    drawn = {}  # id of a learner node -> its DOT node
-    for node in built.graph.nodes:
-        matches = [d for d, nums in numbers.items() if any(close(n, node.data) for n in nums) and any(close(n, node.grad) for n in nums)]
-        if len(matches) != 1:
-            labels = "\n".join(f"  {d}: {dot.label(d)}" for d in dot.nodes)
-            problem = "no node of to_dot()'s graph shows" if not matches else f"{len(matches)} nodes of to_dot()'s graph ({', '.join(matches)}) show"
-            raise KataFailure(
-                f"For y = sin(x**2 + 1) at x = {tol.GRAPH_DOT_X:g}, after y.backward(): {problem} {name(node)}'s data"
-                f" {node.data:.4f} and grad {node.grad:.4f}. Label each node with its data and grad (2 decimals or more).\nYour labels:\n{labels}"
-            )
-        drawn[id(node)] = matches[0]
+    name = built.name
+    drawn = match_dot_nodes(built, dot)
     values = set(drawn.values())
     successors = defaultdict(set)
     for a, b in dot.edges:
