@@ -8,6 +8,8 @@
     kata solution ID          the reference beside the learner's file, as a diff
     kata history              past grades and sessions (--plot FILE.png for a chart)
     kata mock                 a timed mock interview (--minutes, --katas, --questions, --resume)
+    kata batch DIR            grade a class's submissions (CSV, Gradescope JSON, JUnit XML, our JSON)
+    kata gradescope-package   the autograder zip for Gradescope
 """
 
 from __future__ import annotations
@@ -234,6 +236,51 @@ def cmd_mock(args, store: Store, out) -> int:
     return mock.run(args, store, out)
 
 
+def cmd_batch(args, store: Store, out) -> int:
+    from harness import batch
+
+    katas = [_kata(i) for i in args.katas.split(",")] if args.katas else list(registry.katas())
+    kinds = args.format.split(",")
+    unknown = set(kinds) - set(batch.BATCH_FORMATS)
+    if unknown:
+        raise UsageError(f"--format {args.format}: unknown {', '.join(sorted(unknown))}; choose from {', '.join(batch.BATCH_FORMATS)}")
+    if args.workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    try:
+        found = batch.submissions(Path(args.folder))
+    except batch.SubmissionError as exc:
+        raise UsageError(str(exc)) from None
+    if not found:
+        raise UsageError(f"{args.folder} holds no submissions (one subfolder or .zip per learner)")
+    out_dir = Path(args.out)
+    out.print(f"Grading {len(found)} submissions x {len(katas)} katas with {args.workers} workers...")
+    graded = []
+    if ui.fancy(out):
+        from rich.progress import Progress
+
+        with Progress(console=out, transient=True) as bar:
+            task = bar.add_task("grading", total=len(found))
+            graded = batch.grade_all(Path(args.folder), katas, args.workers, _limits(args),
+                                     on_done=lambda g: bar.advance(task))  # fmt: skip
+    else:
+        graded = batch.grade_all(Path(args.folder), katas, args.workers, _limits(args))
+    written = batch.write(graded, katas, out_dir, kinds)
+    ui.batch_table(out, graded, katas)
+    out.print(f"wrote {len(written)} files under {shown_path(out_dir)}" + (f", the class CSV {shown_path(out_dir / 'grades.csv')}" if "csv" in kinds else ""))
+    return EXIT_OK
+
+
+def cmd_gradescope_package(args, store: Store, out) -> int:
+    from harness import gradescope
+
+    ids = args.katas.split(",") if args.katas else []
+    for kata_id in ids:
+        _kata(kata_id)
+    path = gradescope.build(ids, Path(args.out))
+    out.print(f"wrote {shown_path(path)}: upload it as the autograder of a Gradescope programming assignment")
+    return EXIT_OK
+
+
 # --- parser --------------------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
     ids = ", ".join(k.id for k in registry.katas())
@@ -280,12 +327,24 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--questions", type=int, default=3, metavar="K", help="conceptual questions after the code (default %(default)s, 0 skips)")
     c.add_argument("--dir", metavar="DIR", help="where session folders go (default: mock-sessions/)")
     c.add_argument("--resume", nargs="?", const=True, metavar="FOLDER", help="continue the last unfinished session (or FOLDER)")
+    c = sub.add_parser("batch", help="grade a folder of submissions (one subfolder or .zip per learner)")
+    c.add_argument("folder", metavar="SUBMISSIONS_DIR")
+    c.add_argument("--katas", metavar="ID,...", help="which katas (default: all)")
+    c.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)), help="grades at once (default: one per core)")
+    c.add_argument("--format", default="csv,json,gradescope,junit", metavar="F,...",
+                   help="what to write: csv (the class), json, gradescope, junit (per learner); default all")  # fmt: skip
+    c.add_argument("--out", default="batch-results", metavar="DIR", help="where to write (default %(default)s)")
+    limits(c)
+    c = sub.add_parser("gradescope-package", help="write the autograder zip Gradescope runs")
+    c.add_argument("--katas", metavar="ID,...", help="which katas (default: all)")
+    c.add_argument("--out", default="autograder.zip", metavar="FILE.zip")
     return p
 
 
 COMMANDS = {
     None: cmd_list, "list": cmd_list, "grade": cmd_grade, "watch": cmd_watch, "hint": cmd_hint,
     "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history, "mock": cmd_mock,
+    "batch": cmd_batch, "gradescope-package": cmd_gradescope_package,
 }  # fmt: skip
 
 

@@ -114,7 +114,9 @@ def load(path: Path) -> LearnerModule:
     source = path.read_bytes()
     try:
         code = compile(source, str(path), "exec")
-    except SyntaxError as exc:
+    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, i.e. not a text file at all
+        if getattr(exc, "lineno", None) is None:
+            raise LearnerLoadError(f"{shown_path(path)} is not Python source ({exc}).") from None
         caret = " " * max((exc.offset or 1) - 1, 0) + "^"
         raise LearnerLoadError(
             f"{shown_path(path)}, line {exc.lineno}: {exc.msg}\n    {(exc.text or '').rstrip()}\n    {caret}"

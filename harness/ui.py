@@ -101,3 +101,23 @@ def history_table(out: Console, rows: list[tuple[float, str, str, str, str]], ti
     for at, kata_id, source, status, score in rows:
         table.add_row(dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M"), kata_id, source, status, score)
     out.print(table)
+
+
+def batch_table(out: Console, graded, katas) -> None:
+    """One row per learner: each kata's score, the total, and the first error if any."""
+    table = Table(box=_box(out), title="Batch results", title_justify="left")
+    table.add_column("learner")
+    for kata in katas:
+        table.add_column(kata.id)
+    table.add_column("total")
+    table.add_column("errors", overflow="fold", max_width=60)
+    for g in graded:
+        by_id = {r.kata_id: r for r in g.results}
+        cells = []
+        for kata in katas:
+            r = by_id[kata.id]
+            _, style = STATUS_MARK[r.status]
+            cells.append(Text(points(r.score, r.max_score), style=style))
+        errors = [f"{r.kata_id}: {(r.error or '').splitlines()[0]}" for r in g.results if r.status is Status.ERROR and r.error]
+        table.add_row(g.learner, *cells, points(g.score, g.max_score), errors[0] if errors else "")
+    out.print(table)

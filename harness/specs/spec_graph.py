@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given
 
 from harness import _graph_wip_tol as tol
-from harness.checks import KataFailure, describe, example_on_failure, expect_close, expect_scalar
+from harness.checks import Diagnosis, KataFailure, describe, example_on_failure, expect_close, expect_scalar
 from harness.dot import Dot, DotError, parse as parse_dot
 from harness.learner import stubs_fail_fast
 from harness.oracles import graph as oracle
@@ -269,10 +269,10 @@ def check_structure(built: Built) -> None:
         raise KataFailure(f"`{code}` should have op {instr.op!r}, but y.op is {y.op!r}.")
     numbers = [a for a in instr.args if type(a) is not int and instr.op != "**"]
     inputs = list(built.graph.inputs[id(y)])
-    for node in operands:
+    for node in operands:  # by identity: a learner's Value may define == as an op
         if not any(i is node for i in inputs):
             break
-        inputs.remove(next(i for i in inputs if i is node))
+        del inputs[next(j for j, i in enumerate(inputs) if i is node)]
     else:
         if len(inputs) == len(numbers) and all(i.op == "" and not i.inputs and i.data == c for i, c in zip(inputs, numbers)):
             return
@@ -293,18 +293,52 @@ def check_grads(built: Built, ev: oracle.Evaluation) -> None:
     for node, want in built.torch_grads(ev):
         got = expect_scalar(node.grad, what=built.attr(node, "grad"))
         if not math.isclose(got, want, rel_tol=tol.GRAPH_GRAD_RTOL, abs_tol=tol.GRAPH_GRAD_ATOL):
-            raise KataFailure(_wrong_grad(built, ev, node, got, want))
+            raise _wrong_grad(built, ev, node, got, want)
 
 
-def _wrong_grad(built: Built, ev: oracle.Evaluation, node, got: float, want: float) -> str:
-    """Why a node's grad disagrees with torch, when every node after it agrees."""
+# The derivative of each op whose value a learner may take for its derivative (sin's local gradient as sin).
+DERIVATIVE = {"sin": "cos(u)", "log": "1/u", "tanh": "1 - tanh(u)**2", "sigmoid": "sigmoid(u) * (1 - sigmoid(u))", "relu": "1 for u > 0, else 0"}
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=tol.GRAPH_GRAD_RTOL, abs_tol=tol.GRAPH_GRAD_ATOL)
+
+
+def _wrong_grad(built: Built, ev: oracle.Evaluation, node, got: float, want: float) -> KataFailure:
+    """Why a node's grad disagrees with torch when every node after it agrees, and the likely mistake."""
     root, name = built.name(built.root), built.name(node)
     if node is built.root:
-        return f"After {root}.backward(), {root}.grad is {_num(got)}, but it should be 1: d{root}/d{root} = 1 is where the chain rule starts."
+        return KataFailure(f"After {root}.backward(), {root}.grad is {_num(got)}, but it should be 1: d{root}/d{root} = 1 is where the chain rule starts.")
     head = f"After {root}.backward(), {built.attr(node, 'grad')} is {_num(got)}, but torch gives {_num(want)} (error {abs(got - want):.3g})."
     users = built.graph.users[id(node)]
     if not users:
-        return f"{head}\n{name} is not in {root}'s graph: no chain of .inputs leads from {root} to it."
+        return KataFailure(f"{head}\n{name} is not in {root}'s graph: no chain of .inputs leads from {root} to it.")
+    distinct = list({id(u): u for u in users}.values())
+    grads = {id(n): g for n, g in built.torch_grads(ev)}
+    # What each use passes back when all else is right (local x upstream), and the local gradients alone.
+    known = [(u, built.torch_partials(node, u, ev)) for u in distinct if id(u) in grads]
+    known = [(u, partials) for u, partials in known if partials is not None]
+    complete = len(known) == len(distinct)
+    shares = [p * grads[id(u)] for u, partials in known for p in partials]
+    diagnosis = None
+    if complete and _close(got, sum(sum(partials) for _, partials in known)) and not all(_close(grads[id(u)], 1.0) for u in distinct):
+        diagnosis = Diagnosis(
+            "graph/missing-upstream",
+            f"{built.attr(node, 'grad')} is the local gradient alone: multiply it by the gradient arriving from above"
+            f" ({', '.join(built.attr(u, 'grad') for u in distinct)}). That product is the chain rule.",
+        )
+    elif len(users) > 1 and any(_close(got, share) for share in shares):
+        diagnosis = Diagnosis(
+            "graph/assigned-grad",
+            f"{built.attr(node, 'grad')} is the share of just one use: add the shares with +=; assigning with = keeps only the last one.",
+        )
+    elif len(users) == 1 and users[0].op in DERIVATIVE and complete and not _close(want, 0.0):
+        outer = users[0]
+        if _close(got / grads[id(outer)], outer.data) and not _close(sum(known[0][1]), outer.data):
+            diagnosis = Diagnosis(
+                "graph/value-as-derivative",
+                f"the local gradient of {built.where_used(outer)} is {outer.op}'s own value; the derivative of {outer.op}(u) is {DERIVATIVE[outer.op]}.",
+            )
     if len(users) == 1:
         outer = built.name(users[0])
         should = (
@@ -312,22 +346,15 @@ def _wrong_grad(built: Built, ev: oracle.Evaluation, node, got: float, want: flo
             if outer.isidentifier() and name.isidentifier()
             else f"that edge's local gradient times the gradient arriving at {outer}"
         )
-        return f"{head}\nThe nodes after it agree with torch, so the gradient goes wrong on the edge {name} -> {built.shown(users[0])}: it should be {should}."
-    counts, distinct = Counter(id(u) for u in users), list({id(u): u for u in users}.values())
-    places = ", ".join(f"{ {1: 'once', 2: 'twice'}.get(counts[id(u)], f'{counts[id(u)]} times')} in {built.where_used(u)}" for u in distinct)
-    # The share each use would pass back if everything else were right: with = instead of +=, one survives.
-    grads = {id(n): g for n, g in built.torch_grads(ev)}
-    shares = [p * grads[id(u)] for u in distinct if id(u) in grads for p in built.torch_partials(node, u, ev) or ()]
-    if any(math.isclose(got, share, rel_tol=tol.GRAPH_GRAD_RTOL, abs_tol=tol.GRAPH_GRAD_ATOL) for share in shares):
-        return (
-            f"{head}\n{name} is used {len(users)} times ({places}), and {_num(got)} is the share of just one use: its gradient"
-            " is the sum of one share per use. Add the shares with +=; assigning with = keeps only the last one."
+        why = f"The nodes after it agree with torch, so the gradient goes wrong on the edge {name} -> {built.shown(users[0])}: it should be {should}."
+    else:
+        counts = Counter(id(u) for u in users)
+        places = ", ".join(f"{ {1: 'once', 2: 'twice'}.get(counts[id(u)], f'{counts[id(u)]} times')} in {built.where_used(u)}" for u in distinct)
+        why = (
+            f"{name} is used {len(users)} times ({places}): its gradient is the sum of one share per use, each the local gradient"
+            f" of that edge times the gradient arriving at its outer node. The nodes after {name} agree with torch."
         )
-    return (
-        f"{head}\n{name} is used {len(users)} times ({places}): its gradient is the sum of one share per use, each the"
-        f" local gradient of that edge times the gradient arriving at its outer node. The nodes after {name} agree with torch,"
-        " so one of those shares is wrong or missing."
-    )
+    return KataFailure(f"{head}\n{why}", diagnosis)
 
 
 def check_edges(built: Built, pairs: list[tuple], *, what: str) -> None:

@@ -1,0 +1,74 @@
+"""`kata gradescope-package`: the autograder bundle Gradescope runs, so grading scales past one machine.
+
+The zip holds setup.sh (installs Python and this harness with its dependencies, torch pinned to
+the 2.13.0 CPU build) and run_autograder (finds each kata's file in /autograder/submission, whether
+uploaded as <id>/<module>.py or as a bare <module>.py, and writes /autograder/results/results.json
+with `kata grade --format gradescope`). The harness itself travels in source/. The references are
+left out: students' code never runs next to them.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from harness import registry
+
+INCLUDE = ("pyproject.toml", "README.md", "conftest.py", "harness", "katas")
+EXCLUDE_PARTS = {"__pycache__", ".pytest_cache"}
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once when it builds the autograder image.
+set -euo pipefail
+apt-get update -qq
+apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install --quiet --upgrade pip
+# torch==2.13.0 is pinned in pyproject.toml. Set TORCH_INDEX_URL to PyTorch's CPU wheel index to
+# get the small CPU build there too (the default index serves the multi-GB CUDA one on Linux).
+/autograder/venv/bin/pip install --quiet ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} /autograder/source
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission. AUTOGRADER_ROOT and KATA_PYTHON exist for local tests.
+set -uo pipefail
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+PY="${{KATA_PYTHON:-$ROOT/venv/bin/python}}"
+STAGE="$(mktemp -d)"
+mkdir -p "$ROOT/results"
+for pair in {pairs}; do
+    id="${{pair%%:*}}"; file="${{pair#*:}}"
+    found="$ROOT/submission/$id/$file"
+    [ -f "$found" ] || found="$(find "$ROOT/submission" -name "$file" -type f | sort | head -n 1)"
+    if [ -n "$found" ] && [ -f "$found" ]; then
+        mkdir -p "$STAGE/$id" && cp "$found" "$STAGE/$id/$file"
+    fi
+done
+cd "$ROOT/source"
+KATA_DB="$STAGE/progress.sqlite3" "$PY" -m harness.cli grade {ids} --impl "$STAGE" \\
+    --format gradescope --out "$ROOT/results/results.json"
+status=$?
+# exit 1 only means "not everything passed"; anything else is a grading failure Gradescope should show.
+[ "$status" -le 1 ] && exit 0 || exit "$status"
+"""
+
+
+def build(kata_ids: list[str], out: Path) -> Path:
+    katas = [registry.get(i) for i in kata_ids] if kata_ids else list(registry.katas())
+    pairs = " ".join(f"{k.id}:{k.filename}" for k in katas)
+    ids = " ".join(k.id for k in katas)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER.format(pairs=pairs, ids=ids))):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o755 << 16  # executable, as Gradescope expects
+            zf.writestr(info, text)
+        for top in INCLUDE:
+            path = registry.REPO_ROOT / top
+            files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+            for file in files:
+                rel = file.relative_to(registry.REPO_ROOT)
+                if EXCLUDE_PARTS & set(rel.parts) or (rel.parts[0] == "katas" and rel.suffix == ".py"):
+                    continue  # no caches, and no learner's own files from this machine's katas/
+                zf.write(file, f"source/{rel}")
+    return out
