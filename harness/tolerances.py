@@ -69,3 +69,18 @@ COMPOSE_RANGE = (-2.0, 2.0)
 # sin_square_grad_symbolic() is evaluated at these x (step 0.5 over SIN_SQUARE_RANGE, 0 included), so
 # a failure names points that can be checked by hand.
 SYMBOLIC_POINTS = tuple(-3.0 + 0.5 * i for i in range(13))
+
+# --- Diagnoses (harness/diagnoses/) ---
+# A mistake is named when the learner's numbers equal what that mistake would produce on the same
+# inputs. Both sides compute the same (wrong) math, one from the learner's cache and one from torch's
+# intermediates, so they differ by rounding only, exactly as a correct answer differs from torch: the
+# gradient tolerance serves, with its margin for the unsimplified chain. A looser one would let a
+# prediction that happens to lie near the learner's numbers match, and a wrong name is worse than none.
+DIAGNOSIS_RTOL = GRAD_RTOL
+DIAGNOSIS_ATOL = GRAD_ATOL
+# Kata 02's probe: a fixed batch every diagnosis also runs, besides the failing example, which
+# hypothesis shrinks toward N = 1, where many mistakes coincide (a missing 1/N is invisible, and a
+# mask may hide nothing). N = 8 rows with both labels, every hidden unit active on some rows and off
+# on others, tell them apart; the seed is fixed so diagnoses are as deterministic as grades.
+PROBE_N = 8
+PROBE_SEED = 20240601

@@ -365,8 +365,8 @@ def check_edges(built: Built, pairs: list[tuple], *, what: str) -> None:
         if key not in built.graph.slots:
             if (id(outer), id(inner)) in built.graph.slots:
                 raise KataFailure(
-                    f"{what} have ({name(inner)}, {name(outer)}), which points the wrong way: {name(outer)} is an input of {name(inner)}."
-                    f" An edge is (inner, outer), from a node's input to the node: the way values flow, from the inputs to {name(built.root)}."
+                    f"{what} have ({name(inner)}, {name(outer)}), which points the wrong way: {name(outer)} is an input of {name(inner)}.",
+                    Diagnosis("graph/reversed-edges", f"your pairs are (outer, inner); an edge is (inner, outer), from a node's input to the node: the way values flow, from the inputs to {name(built.root)}."),
                 )
             raise KataFailure(f"{what} have ({name(inner)}, {name(outer)}), but {name(inner)} is not an input of {name(outer)}.")
         counts[key] += 1
@@ -403,10 +403,11 @@ def check_trace(learner, built: Built) -> None:
     for node in nodes:
         for inner in built.graph.inputs[id(node)]:
             if position[id(inner)] > position[id(node)]:
-                backwards = " Your list starts at the root: reverse it." if nodes[0] is built.root else ""
+                backwards = Diagnosis("graph/reversed-order", "your list starts at the root: reverse it.") if nodes[0] is built.root else None
                 raise KataFailure(
                     f"trace() lists {name(node)} before its input {name(inner)}: the order runs from the inputs to the root,"
-                    f" each node after everything it is computed from.{backwards}"
+                    " each node after everything it is computed from.",
+                    backwards,
                 )
     if not isinstance(edges, (list, tuple)):
         raise KataFailure(f"trace()'s edges should be a list of pairs (inner, outer), but they are {describe(edges)}.")
@@ -527,7 +528,8 @@ def test_backward_accumulates_reused_nodes(learner):
         try:
             check_grads(build(learner, expr), oracle.evaluate(expr))
         except KataFailure as failure:
-            raise KataFailure(f"{failure}\n\nThe expression:\n{expr!r}") from None
+            failure.add_note(f"The expression:\n{expr!r}")
+            raise
 
 
 @given(expr=expressions())
@@ -663,7 +665,8 @@ def test_to_dot_labels_and_arrows(learner):
         if reaches(drawn[outer_id], drawn[inner_id]):
             raise KataFailure(
                 f"to_dot()'s arrow between {name(inner)} and {name(outer)} points from {name(outer)} back to {name(inner)}:"
-                f" arrows run inner -> outer ({drawn[inner_id]} -> {drawn[outer_id]}), from the input to the loss, the way the values flow."
+                f" arrows run inner -> outer ({drawn[inner_id]} -> {drawn[outer_id]}), from the input to the loss, the way the values flow.",
+                Diagnosis("graph/reversed-arrows", "your arrows follow the gradient (loss to input); draw them the way the values flow, input to loss."),
             )
         raise KataFailure(f"to_dot() has no arrow {drawn[inner_id]} -> {drawn[outer_id]} for the edge {name(inner)} -> {name(outer)}.")
     for node in built.graph.nodes:

@@ -1,0 +1,81 @@
+"""Diagnoses: naming a learner's mistake from the numbers their code computed, never from its source.
+
+One module per kata (harness/diagnoses/<module>.py). For each mistake in the kata's catalog
+(harness/catalog/<kata id>.toml) it predicts, from torch's values on the same inputs, what the
+learner's code would return under that mistake; `identify` names a mistake only when the learner's
+numbers match its prediction, and no other mistake's, on every input tried. Otherwise the failure
+only says what was measured: a wrong name teaches worse than none.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import numpy as np
+
+from harness import catalog
+from harness import tolerances as tol
+from harness.checks import Diagnose, Diagnosis, KataFailure
+from harness.learner import NotImplementedYet
+
+F = TypeVar("F", bound=Callable[..., "Diagnosis | None"])
+
+
+def known(kata_id: str, mistake_id: str) -> Diagnosis:
+    """The catalog's mistake as the learner reads it."""
+    return Diagnosis(mistake_id, catalog.load(kata_id).mistake(mistake_id).diagnosis)
+
+
+def matches(got: Any, predicted: Any, *, rtol: float = tol.DIAGNOSIS_RTOL, atol: float = tol.DIAGNOSIS_ATOL) -> bool:
+    """`got` is a finite number or array with exactly the shape and (within tolerance) values of `predicted`."""
+    if predicted is None or isinstance(got, bool) or not isinstance(got, (np.ndarray, numbers.Real)):
+        return False
+    got, predicted = np.asarray(got, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
+    return got.shape == predicted.shape and bool(np.isfinite(got).all()) and np.allclose(got, predicted, rtol=rtol, atol=atol)
+
+
+def identify(kata_id: str, observed: Sequence[Any], candidates: Mapping[str, Sequence[Sequence[Any]]]) -> Diagnosis | None:
+    """The one mistake whose prediction matches `observed` on every input, if exactly one does.
+
+    observed[i] is what the learner's code returned on input i; candidates[mistake] lists that
+    mistake's forms (the ways one slip can be written), each a prediction per input (None: the
+    mistake does not change this value).
+    """
+    found = [
+        mistake
+        for mistake, forms in candidates.items()
+        if any(all(matches(got, want) for got, want in zip(observed, form, strict=True)) for form in forms)
+    ]
+    return known(kata_id, found[0]) if len(found) == 1 else None
+
+
+def quietly(diagnose: F) -> F:
+    """A diagnosis re-runs learner code; when that code is unfinished or breaks, it names nothing.
+
+    NotImplementedYet is caught too: a train() written without backward() must keep its own verdict.
+    """
+
+    @functools.wraps(diagnose)
+    def run(*args, **kwargs):
+        try:
+            return diagnose(*args, **kwargs)
+        except (Exception, NotImplementedYet):  # noqa: BLE001 - whatever their code does, the verdict stands
+            return None
+
+    return run  # type: ignore[return-value]
+
+
+@contextmanager
+def diagnosed(diagnose: Diagnose) -> Iterator[None]:
+    """Attach `diagnose()` to a KataFailure raised inside: for checks without a `diagnose` argument
+    (a shape, a NaN, a structural check). Call it with a `quietly` diagnosis."""
+    try:
+        yield
+    except KataFailure as failure:
+        if failure.diagnosis is None:
+            failure.diagnosis = diagnose()
+        raise

@@ -1,0 +1,327 @@
+"""Data safety of the progress store (harness/store.py) and of `kata reset` (harness/workspace.py).
+
+The learner's history and code are never lost: concurrent writers, a writer killed mid-write, a
+corrupted file, a file from a newer harness, and resets in quick succession.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from harness import registry, workspace
+from harness import store as store_module
+from harness.results import KataResult, Status, TestResult
+from harness.store import SCHEMA_VERSION, Store, StoreError
+
+KATA = registry.get("02_backprop")
+
+# A writer in its own interpreter: waits for "go" on stdin (so several start at the same moment),
+# then commits `count` events (count < 0: forever) and prints each index only after its commit returned.
+WRITER = """
+import sys
+from harness.store import Store
+
+path, label, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = Store(path)
+print("ready", flush=True)
+assert sys.stdin.readline().strip() == "go"
+i = 0
+while count < 0 or i < count:
+    store.record_event("02_backprop", "hint", f"{label}:{i}")
+    print(i, flush=True)
+    i += 1
+store.close()
+"""
+
+
+def start_writer(db: Path, label: str, count: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db), label, str(count)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout.readline().strip() == "ready", process.stderr.read()
+    return process
+
+
+def details(db: Path) -> list[str]:
+    """Every event's detail, in commit order, read with plain sqlite3 (not through the code under test)."""
+    with sqlite3.connect(db) as con:
+        return [row[0] for row in con.execute("SELECT detail FROM events ORDER BY id")]
+
+
+def a_result(score: float) -> KataResult:
+    tests = [TestResult("test_a", Status.PASS, None, score, 1.0), TestResult("test_b", Status.FAIL, "wrong", 0.0, 1.0)]
+    return KataResult("02_backprop", "katas/02_backprop/backprop.py", Status.FAIL, tests, None, 0.5)
+
+
+# --- concurrent writers ----------------------------------------------------------------------------
+def test_two_processes_writing_at_once_lose_nothing(tmp_path):
+    db = tmp_path / "progress.sqlite3"  # does not exist yet: both also race to create the schema
+    writers = {label: start_writer(db, label, 200) for label in ("A", "B")}
+    for process in writers.values():
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    for label, process in writers.items():
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, f"writer {label} failed:\n{err}"
+        assert out.split() == [str(i) for i in range(200)]
+
+    rows = details(db)
+    assert len(rows) == 400
+    for label in ("A", "B"):
+        assert [r for r in rows if r.startswith(f"{label}:")] == [f"{label}:{i}" for i in range(200)]
+    # The writers really ran at the same time: their commits interleave.
+    labels = [r[0] for r in rows]
+    switches = sum(a != b for a, b in zip(labels, labels[1:]))
+    assert switches > 1, "the two writers did not overlap, so this test proved nothing"
+
+    store = Store(db)
+    try:
+        assert store.notice is None
+        assert len(store.events("02_backprop", "hint")) == 400
+    finally:
+        store.close()
+
+
+def test_a_writer_killed_mid_loop_leaves_every_committed_record(tmp_path):
+    db = tmp_path / "progress.sqlite3"
+    Store(db).close()
+    writer = start_writer(db, "K", -1)
+    writer.stdin.write("go\n")
+    writer.stdin.flush()
+    committed = []
+    while len(committed) < 150:
+        line = writer.stdout.readline()
+        assert line, writer.stderr.read()
+        committed.append(int(line))
+    os.kill(writer.pid, signal.SIGKILL)
+    rest, _ = writer.communicate(timeout=30)
+    committed += [int(n) for n in rest.split()]
+    assert writer.returncode == -signal.SIGKILL
+
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store = Store(db)
+    try:
+        assert store.notice is None  # a killed writer is not a corrupted file
+        kept = [detail for _, detail in store.events("02_backprop", "hint")]
+        # Everything printed was committed first; at most the one in flight may be there unprinted.
+        assert kept[: len(committed)] == [f"K:{i}" for i in committed]
+        assert len(kept) - len(committed) in (0, 1)
+        # And the file still takes writes.
+        store.record_grade(a_result(1.0), "grade")
+        assert [(g.status, g.score, g.max_score) for g in store.grades()] == [("fail", 1.0, 2.0)]
+    finally:
+        store.close()
+
+
+def test_a_grade_is_stored_whole(tmp_path):
+    store = Store(tmp_path / "progress.sqlite3")
+    try:
+        store.record_grade(a_result(1.0), "watch", session_id=None)
+        (grade,) = store.grades("02_backprop")
+        assert (grade.kata_id, grade.source, grade.status, grade.score, grade.max_score) == ("02_backprop", "watch", "fail", 1.0, 2.0)
+        assert store.grades("01_chain_rule") == []
+        with sqlite3.connect(store.path) as con:
+            stored = json.loads(con.execute("SELECT result FROM grades").fetchone()[0])
+        assert [t["message"] for t in stored["tests"]] == [None, "wrong"]
+    finally:
+        store.close()
+
+
+# --- damaged or foreign files --------------------------------------------------------------------
+def test_a_corrupted_file_is_moved_aside_with_a_notice_and_a_fresh_one_works(tmp_path):
+    db = tmp_path / "progress.sqlite3"
+    garbage = os.urandom(8192)
+    db.write_bytes(garbage)
+
+    store = Store(db)
+    try:
+        asides = sorted(tmp_path.glob("progress.sqlite3.corrupt-*"))
+        assert len(asides) == 1
+        aside = asides[0]
+        assert aside.read_bytes() == garbage  # kept byte for byte
+        assert store.notice is not None
+        assert str(db) in store.notice and str(aside) in store.notice
+        assert "Nothing was deleted" in store.notice
+        store.record_event("02_backprop", "hint", "1")
+        assert [d for _, d in store.events("02_backprop", "hint")] == ["1"]
+    finally:
+        store.close()
+    again = Store(db)  # the fresh file is a good one: no second notice
+    try:
+        assert again.notice is None
+        assert [d for _, d in again.events("02_backprop", "hint")] == ["1"]
+    finally:
+        again.close()
+
+
+def test_a_damaged_database_with_a_valid_header_is_moved_aside_too(tmp_path):
+    db = tmp_path / "progress.sqlite3"
+    store = Store(db)
+    for i in range(300):
+        store.record_event("02_backprop", "hint", "x" * 200 + str(i))
+    store.close()
+    with sqlite3.connect(db) as con:  # fold the WAL back into the main file, then damage its pages
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(db.read_bytes())
+    assert data.startswith(b"SQLite format 3\x00") and len(data) > 8192
+    data[4096:] = os.urandom(len(data) - 4096)  # page 1 (header and schema) intact, the rest garbage
+    db.write_bytes(bytes(data))
+
+    store = Store(db)
+    try:
+        (aside,) = tmp_path.glob("progress.sqlite3.corrupt-*")
+        assert aside.read_bytes() == bytes(data)
+        assert str(aside) in store.notice
+        assert store.grades() == [] and store.events("02_backprop", "hint") == []
+    finally:
+        store.close()
+
+
+def test_two_corrupted_files_in_the_same_second_keep_both_copies(tmp_path, monkeypatch):
+    """A second corruption moved aside in the same second must not overwrite the first copy."""
+    monkeypatch.setattr(store_module.time, "strftime", lambda fmt, *args: "20250101-120000")
+    db = tmp_path / "progress.sqlite3"
+    first, second = b"first damaged file " * 100, b"second damaged file " * 100
+    db.write_bytes(first)
+    Store(db).close()
+    db.write_bytes(second)
+    Store(db).close()
+    kept = sorted(p.read_bytes() for p in tmp_path.glob("progress.sqlite3.corrupt-*"))
+    assert kept == sorted([first, second]), "a moved-aside progress file was overwritten"
+
+
+def test_moving_a_corrupted_file_aside_keeps_its_write_ahead_log(tmp_path):
+    """The -wal file may hold the latest commits: "Nothing was deleted" must hold for it too."""
+    db = tmp_path / "progress.sqlite3"
+    db.write_bytes(b"not a database " * 100)
+    wal = b"the last commits of the damaged database " * 50
+    Path(f"{db}-wal").write_bytes(wal)
+    store = Store(db)
+    store.close()
+    kept = [p for p in tmp_path.iterdir() if p.is_file() and p.read_bytes() == wal]
+    assert kept, f"the -wal file of the damaged database was deleted; the folder holds {sorted(p.name for p in tmp_path.iterdir())}"
+
+
+def test_a_database_from_a_newer_harness_is_refused_and_left_alone(tmp_path):
+    db = tmp_path / "progress.sqlite3"
+    Store(db).close()
+    with sqlite3.connect(db) as con:
+        con.execute("INSERT INTO events (kata_id, at, kind, detail) VALUES ('02_backprop', 1.0, 'hint', 'kept')")
+        con.execute("PRAGMA user_version = 99")
+    before = db.read_bytes()
+
+    with pytest.raises(StoreError) as excinfo:
+        Store(db)
+    message = str(excinfo.value)
+    assert str(db) in message
+    assert f"schema 99 > {SCHEMA_VERSION}" in message
+    assert "newer version of the harness" in message and "KATA_DB" in message
+    # Not "repaired", not moved aside, not migrated down.
+    assert db.read_bytes() == before
+    assert list(tmp_path.glob("*.corrupt-*")) == []
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 99
+        assert con.execute("SELECT detail FROM events").fetchall() == [("kept",)]
+
+
+def test_the_cli_reports_a_newer_database_in_words(tmp_path):
+    db = tmp_path / "progress.sqlite3"
+    Store(db).close()
+    with sqlite3.connect(db) as con:
+        con.execute("PRAGMA user_version = 99")
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("kata")), "--db", str(db), "history"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"}, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"kata: {db} was written by a newer version of the harness (schema 99 > 1)")
+    assert "Traceback" not in result.stderr
+
+
+# --- workspace.reset never loses the learner's file ------------------------------------------------
+@pytest.fixture
+def learner_root(tmp_path):
+    """A folder laid out like katas/ with a learner file for 02_backprop that is not the stub."""
+    root = tmp_path / "katas"
+    target = KATA.learner_file(root)
+    target.parent.mkdir(parents=True)
+    target.write_text("def forward(X, params):\n    return 'my first attempt'\n")
+    return root
+
+
+def test_reset_backs_the_file_up_then_restores_the_stub(tmp_path, learner_root):
+    target = KATA.learner_file(learner_root)
+    old = target.read_bytes()
+    saved = workspace.reset(KATA, tmp_path / "backups", learner_root)
+    assert saved is not None and saved.is_file()
+    assert saved.is_relative_to(tmp_path / "backups")
+    assert saved.name == KATA.filename and saved.parent.name == KATA.id
+    assert saved.read_bytes() == old
+    assert target.read_bytes() == KATA.pristine_path.read_bytes()
+    assert list(target.parent.glob("*kata-tmp*")) == []  # no temporary file left behind
+
+
+def test_two_resets_in_the_same_second_keep_both_backups(tmp_path, learner_root, monkeypatch):
+    monkeypatch.setattr(workspace.time, "strftime", lambda fmt, *args: "20250101-120000")
+    target = KATA.learner_file(learner_root)
+    backups = tmp_path / "backups"
+    first = target.read_bytes()
+    saved_first = workspace.reset(KATA, backups, learner_root)
+    target.write_text("def forward(X, params):\n    return 'my second attempt'\n")
+    second = target.read_bytes()
+    saved_second = workspace.reset(KATA, backups, learner_root)
+    assert saved_first != saved_second
+    assert saved_first.read_bytes() == first
+    assert saved_second.read_bytes() == second
+    assert sorted(p.read_bytes() for p in backups.rglob(KATA.filename)) == sorted([first, second])
+
+
+def test_two_real_resets_in_quick_succession_keep_both_backups(tmp_path, learner_root):
+    target = KATA.learner_file(learner_root)
+    contents = []
+    for attempt in range(3):
+        target.write_text(f"# attempt {attempt}\n")
+        contents.append(target.read_bytes())
+        workspace.reset(KATA, tmp_path / "backups", learner_root)
+    assert sorted(p.read_bytes() for p in (tmp_path / "backups").rglob(KATA.filename)) == sorted(contents)
+
+
+def test_resetting_a_pristine_or_missing_file_makes_no_backup(tmp_path):
+    root = tmp_path / "katas"
+    backups = tmp_path / "backups"
+    assert workspace.reset(KATA, backups, root) is None  # missing: the stub is created
+    assert KATA.learner_file(root).read_bytes() == KATA.pristine_path.read_bytes()
+    assert workspace.reset(KATA, backups, root) is None  # pristine: nothing of the learner's to keep
+    assert not backups.exists()
+
+
+def test_the_learner_file_is_never_half_written(tmp_path, learner_root, monkeypatch):
+    """If copying the stub fails, the learner's file is untouched (and it was backed up first)."""
+    target = KATA.learner_file(learner_root)
+    old = target.read_bytes()
+
+    real_copyfile = workspace.shutil.copyfile
+
+    def broken_copy(src, dst, *args, **kwargs):
+        if not str(dst).endswith("kata-tmp"):
+            return real_copyfile(src, dst, *args, **kwargs)
+        Path(dst).write_bytes(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(workspace.shutil, "copyfile", broken_copy)
+    with pytest.raises(OSError):
+        workspace.reset(KATA, tmp_path / "backups", learner_root)
+    assert target.read_bytes() == old
+    assert [p.read_bytes() for p in (tmp_path / "backups").rglob(KATA.filename)] == [old]
