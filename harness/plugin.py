@@ -10,6 +10,7 @@ Failures are reported in plain words (harness/verdicts.py) instead of tracebacks
 from __future__ import annotations
 
 import importlib
+import random
 from collections import defaultdict
 from pathlib import Path
 
@@ -42,6 +43,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     index, count = (int(part) for part in shard.split("/"))
     items[:] = [item for n, item in enumerate(items) if n % count == index]
+
+
+@pytest.hookimpl(trylast=True)  # after hypothesis' own pytest_configure has loaded --hypothesis-profile
+def pytest_configure(config: pytest.Config) -> None:
+    """In the practice profile, fix a fresh seed per run and say it, so any failure can be replayed."""
+    from hypothesis import core, settings
+
+    if settings.get_current_profile_name() == profiles.PRACTICE and core.global_force_seed is None:
+        core.global_force_seed = random.SystemRandom().randrange(2**32)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    from hypothesis import core, settings
+
+    name = settings.get_current_profile_name()
+    if name == profiles.PRACTICE:
+        seed = core.global_force_seed
+        return f"hypothesis profile: practice, seed {seed} (replay a failure with --hypothesis-profile practice --hypothesis-seed {seed})"
+    return f"hypothesis profile: {name}" if name != profiles.GRADING else None
 
 
 def _impl_root(config: pytest.Config) -> Path | None:

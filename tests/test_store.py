@@ -20,15 +20,19 @@ from conftest import ROOT
 
 from harness import registry, workspace
 from harness import store as store_module
-from harness.results import KataResult, Status, TestResult
+from harness import results
+from harness.results import KataResult, Status
 from harness.store import SCHEMA_VERSION, Store, StoreError
 
 KATA = registry.get("02_backprop")
 
 # A writer in its own interpreter: waits for "go" on stdin (so several start at the same moment),
 # then commits `count` events (count < 0: forever) and prints each index only after its commit returned.
+# The short pause between commits is a learner's pace, and it gives the other writer a turn: SQLite's
+# busy handler backs off in sleeps, so a writer in a tight loop would finish before the other starts.
 WRITER = """
 import sys
+import time
 from harness.store import Store
 
 path, label, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -40,6 +44,7 @@ while count < 0 or i < count:
     store.record_event("02_backprop", "hint", f"{label}:{i}")
     print(i, flush=True)
     i += 1
+    time.sleep(0.002)
 store.close()
 """
 
@@ -60,7 +65,7 @@ def details(db: Path) -> list[str]:
 
 
 def a_result(score: float) -> KataResult:
-    tests = [TestResult("test_a", Status.PASS, None, score, 1.0), TestResult("test_b", Status.FAIL, "wrong", 0.0, 1.0)]
+    tests = [results.TestResult("test_a", Status.PASS, None, score, 1.0), results.TestResult("test_b", Status.FAIL, "wrong", 0.0, 1.0)]
     return KataResult("02_backprop", "katas/02_backprop/backprop.py", Status.FAIL, tests, None, 0.5)
 
 

@@ -39,11 +39,11 @@ def matches(got: Any, predicted: Any, *, rtol: float = tol.DIAGNOSIS_RTOL, atol:
 
 
 def identify(kata_id: str, observed: Sequence[Any], candidates: Mapping[str, Sequence[Sequence[Any]]]) -> Diagnosis | None:
-    """The one mistake whose prediction matches `observed` on every input, if exactly one does.
+    """The one mistake whose prediction matches every value in `observed`, if exactly one does.
 
-    observed[i] is what the learner's code returned on input i; candidates[mistake] lists that
-    mistake's forms (the ways one slip can be written), each a prediction per input (None: the
-    mistake does not change this value).
+    observed[i] is a value the learner's code returned (say on the failing example, then on a
+    probe); candidates[mistake] lists that mistake's forms (the ways one slip can be written), each
+    a prediction for every observed value (None where the mistake does not change that value).
     """
     found = [
         mistake

@@ -1,17 +1,23 @@
 """Hidden spec for kata 02_backprop: every number is checked against torch autograd in float64.
 
 Each test is one property, so partial credit is possible; the `learner` fixture is the learner's
-module. Tolerances and input ranges, with their reasons, are in harness/tolerances.py.
+module. Tolerances and input ranges, with their reasons, are in harness/tolerances.py. A failure that
+matches a mistake of harness/catalog/02_backprop.toml names it (harness/diagnoses/backprop.py).
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, note
+from hypothesis.control import current_build_context
 
-from harness.oracles import backprop as oracle
 from harness import tolerances as tol
+from harness.diagnoses import backprop as diagnose
+from harness.diagnoses import diagnosed
+from harness.oracles import backprop as oracle
 from harness.checks import (
     KataFailure,
     describe,
@@ -35,12 +41,29 @@ def call_forward(learner, batch: Batch) -> tuple[np.ndarray, object]:
     return expect_array(y_hat, what="forward()'s A2", shape=(len(batch.X), 1)), cache
 
 
-def check_params(params, *, what: str) -> dict[str, np.ndarray]:
+def check_keys(params, *, what: str) -> dict:
     if not isinstance(params, dict):
         raise KataFailure(f"{what} should be a dict with keys W1, b1, W2, b2, but it is {describe(params)}.")
     if set(params) != set(SHAPES):
         raise KataFailure(f"{what} has keys {sorted(params)}; it should have exactly {sorted(SHAPES)}.")
+    return params
+
+
+def check_params(params, *, what: str) -> dict[str, np.ndarray]:
+    params = check_keys(params, what=what)
     return {name: expect_array(params[name], what=f"{what}[{name!r}]", shape=shape) for name, shape in SHAPES.items()}
+
+
+@contextmanager
+def cache_on_failure(cache, expected: oracle.Network):
+    """On the final failing example, say which intermediate in the learner's cache goes wrong first."""
+    try:
+        yield
+    except KataFailure:
+        where = diagnose.first_wrong_intermediate(cache, expected) if current_build_context().is_final else None
+        if where:
+            note(where)
+        raise
 
 
 # --- Task 02.1: initialise ---------------------------------------------------------------------
@@ -56,10 +79,14 @@ def test_init_params_is_seeded(learner):
         if not np.array_equal(first[name], again[name]):
             raise KataFailure(
                 f"init_params() gave different {name} for two generators with the same seed:"
-                " draw every random number from the rng argument (not np.random.* directly)."
+                " draw every random number from the rng argument (not np.random.* directly).",
+                diagnose.init(learner),
             )
     if all(np.array_equal(first[name], other[name]) for name in SHAPES):
-        raise KataFailure("init_params() gave the same params for seeds 123 and 321: draw them from the rng argument.")
+        raise KataFailure(
+            "init_params() gave the same params for seeds 123 and 321: draw them from the rng argument.",
+            diagnose.init(learner),
+        )
 
 
 def test_init_params_breaks_symmetry(learner):
@@ -69,14 +96,15 @@ def test_init_params_breaks_symmetry(learner):
             if np.array_equal(W1[:, i], W1[:, j]):
                 raise KataFailure(
                     f"init_params() starts hidden units {i} and {j} with identical weights (W1[:, {i}] == W1[:, {j}]):"
-                    " they get identical gradients and stay copies of each other forever. Draw W1 at random."
+                    " they get identical gradients and stay copies of each other forever. Draw W1 at random.",
+                    diagnose.init(learner),
                 )
 
 
 # --- Task 02.2: forward pass -------------------------------------------------------------------
 @given(batch=batches())
 def test_forward_shape_and_range(learner, batch):
-    with example_on_failure(batch):
+    with example_on_failure(batch), diagnosed(lambda: diagnose.forward(learner, batch)):
         y_hat, _ = call_forward(learner, batch)
         if not ((y_hat > 0) & (y_hat < 1)).all():
             raise KataFailure(f"forward()'s A2 has values outside (0, 1), e.g. {y_hat[(y_hat <= 0) | (y_hat >= 1)][0]}: the output must be a sigmoid.")
@@ -86,8 +114,12 @@ def test_forward_shape_and_range(learner, batch):
 def test_forward_matches_torch(learner, batch):
     with example_on_failure(batch):
         expected = oracle.network(batch.X, batch.y, batch.params)
-        y_hat, _ = call_forward(learner, batch)
-        expect_close(y_hat, expected.A2, what="forward()'s A2", rtol=tol.FORWARD_RTOL, atol=tol.FORWARD_ATOL)
+        y_hat, cache = call_forward(learner, batch)
+        with cache_on_failure(cache, expected):
+            expect_close(
+                y_hat, expected.A2, what="forward()'s A2", rtol=tol.FORWARD_RTOL, atol=tol.FORWARD_ATOL,
+                diagnose=lambda: diagnose.forward(learner, batch),
+            )  # fmt: skip
 
 
 # --- Task 02.3: loss ---------------------------------------------------------------------------
@@ -96,13 +128,17 @@ def test_bce_loss_matches_torch(learner, data):
     with example_on_failure(data):
         expected = oracle.bce(data.y_hat, data.y)
         loss = expect_scalar(learner.bce_loss(data.y_hat.copy(), data.y.copy()), what="bce_loss()")
-        expect_close(loss, expected, what="bce_loss()", rtol=tol.LOSS_RTOL, atol=tol.LOSS_ATOL)
+        expect_close(
+            loss, expected, what="bce_loss()", rtol=tol.LOSS_RTOL, atol=tol.LOSS_ATOL,
+            diagnose=lambda: diagnose.loss(learner, data.y_hat, data.y),
+        )  # fmt: skip
 
 
 def test_bce_loss_finite_at_0_and_1(learner):
     y_hat = np.array([[0.0], [1.0], [0.0], [1.0]])
     y = np.array([[0.0], [1.0], [1.0], [0.0]])
-    loss = expect_scalar(learner.bce_loss(y_hat, y), what="bce_loss(y_hat=[0, 1, 0, 1], y=[0, 1, 1, 0])")
+    with diagnosed(lambda: diagnose.loss_at_edges(learner, y_hat, y)):
+        loss = expect_scalar(learner.bce_loss(y_hat.copy(), y.copy()), what="bce_loss(y_hat=[0, 1, 0, 1], y=[0, 1, 1, 0])")
     if loss <= 0:
         raise KataFailure(f"bce_loss() is {loss} for confidently wrong predictions; it must be positive (and large).")
     perfect = expect_scalar(learner.bce_loss(y_hat[:2], y[:2]), what="bce_loss(y_hat=[0, 1], y=[0, 1])")
@@ -118,8 +154,15 @@ def test_backward_matches_torch(learner, name, batch):
         expected = oracle.network(batch.X, batch.y, batch.params)
         _, cache = call_forward(learner, batch)
         X, y, params = batch.copies()
-        grads = check_params(learner.backward(X, y, params, cache), what="backward()")
-        expect_close(grads[name], expected.grads[name], what=f"backward()[{name!r}]", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
+        # Only this test's gradient must have its shape: a transposed dW1 costs the W1 check alone.
+        grads = check_keys(learner.backward(X, y, params, cache), what="backward()")
+        diagnosis = lambda: diagnose.backward(learner, batch, name)  # noqa: E731
+        with diagnosed(diagnosis):
+            grad = expect_array(grads[name], what=f"backward()[{name!r}]", shape=SHAPES[name])
+        expect_close(
+            grad, expected.grads[name], what=f"backward()[{name!r}]", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL,
+            diagnose=diagnosis,
+        )  # fmt: skip
 
 
 @given(batch=batches(max_n=8))
@@ -152,25 +195,37 @@ def call_train(learner, X, y, **kwargs) -> tuple[dict[str, np.ndarray], np.ndarr
     return params, np.array([expect_scalar(v, what=f"train()'s losses[{i}]") for i, v in enumerate(losses)])
 
 
+# Two epochs on a small batch: short enough to follow step by step, long enough to see each loss.
+STEP_N, STEP_LR, STEP_SEED = 12, 0.1, 7
+
+
+def diagnose_train(learner):
+    """The mistake behind a train() failure, found on the two-epoch setting of the step test."""
+    X, y = quadrants(n=STEP_N)
+    return diagnose.train(learner, X, y, lr=STEP_LR, seed=STEP_SEED)
+
+
 def test_train_one_step_is_gradient_descent(learner):
-    X, y = quadrants(n=12)
-    lr, seed = 0.1, 7
+    X, y = quadrants(n=STEP_N)
+    lr, seed = STEP_LR, STEP_SEED
     params = check_params(learner.init_params(np.random.default_rng(seed)), what="init_params()")
     expected_losses = []
     for _ in range(2):  # two steps of full-batch gradient descent, by torch
         step = oracle.network(X, y, params)
         expected_losses.append(step.loss)
         params = {name: params[name] - lr * step.grads[name] for name in SHAPES}
-    got_params, got_losses = call_train(learner, X, y, epochs=2, lr=lr, seed=seed)
-    expect_close(got_losses, np.array(expected_losses), what="train(epochs=2)'s losses (each taken before that epoch's update)", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
-    for name in SHAPES:
-        expect_close(got_params[name], params[name], what=f"train(epochs=2, lr=0.1)'s {name}", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
+    with diagnosed(lambda: diagnose_train(learner)):
+        got_params, got_losses = call_train(learner, X, y, epochs=2, lr=lr, seed=seed)
+        expect_close(got_losses, np.array(expected_losses), what="train(epochs=2)'s losses (each taken before that epoch's update)", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
+        for name in SHAPES:
+            expect_close(got_params[name], params[name], what=f"train(epochs=2, lr={lr})'s {name}", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
 
 
 def test_train_learns_xor(learner):
     X, y = quadrants()
     accuracies = []
-    for seed in tol.TRAIN_SEEDS:
+    with diagnosed(lambda: diagnose_train(learner)):
+        for seed in tol.TRAIN_SEEDS:
         params, losses = call_train(learner, X, y, epochs=tol.TRAIN_EPOCHS, lr=tol.TRAIN_LR, seed=seed)
         if not losses[-1] < losses[0]:
             raise KataFailure(f"train(seed={seed}) did not lower the loss: {losses[0]:.4g} at the start, {losses[-1]:.4g} at the end.")
