@@ -114,7 +114,11 @@ def grade(sandbox, reference, submission):
 
 def check_no_missing_pass(result: KataResult, reference: KataResult) -> None:
     """Every spec check has a result, and a fault never grades as a pass."""
-    assert [t.name for t in result.tests] == [t.name for t in reference.tests], "a check has no result"
+    missing = [t.name for t in reference.tests if t.name not in {r.name for r in result.tests}]
+    assert not missing, (
+        f"graded {result.status.value} {result.score:g}/{result.max_score:g}, but these checks have no result: {missing}"
+    )
+    assert [t.name for t in result.tests] == [t.name for t in reference.tests]
     assert result.max_score == reference.max_score
     assert result.status is not Status.PASS
     assert result.score < result.max_score

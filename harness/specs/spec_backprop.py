@@ -223,18 +223,18 @@ def test_train_one_step_is_gradient_descent(learner):
 
 def test_train_learns_xor(learner):
     X, y = quadrants()
-    accuracies = []
     with diagnosed(lambda: diagnose_train(learner)):
+        accuracies = []
         for seed in tol.TRAIN_SEEDS:
-        params, losses = call_train(learner, X, y, epochs=tol.TRAIN_EPOCHS, lr=tol.TRAIN_LR, seed=seed)
-        if not losses[-1] < losses[0]:
-            raise KataFailure(f"train(seed={seed}) did not lower the loss: {losses[0]:.4g} at the start, {losses[-1]:.4g} at the end.")
-        # Accuracy from torch's forward pass on the trained params, not from the learner's.
-        accuracy = float(((oracle.network(X, y, params).A2 > 0.5) == (y > 0.5)).mean())
-        if accuracy >= tol.TRAIN_MIN_ACCURACY:
-            return
-        accuracies.append(f"seed {seed}: {accuracy:.0%}")
-    raise KataFailure(
-        f"After {tol.TRAIN_EPOCHS} epochs at lr={tol.TRAIN_LR}, no seed reached {tol.TRAIN_MIN_ACCURACY:.0%} accuracy"
-        f" on the XOR-like quadrants ({', '.join(accuracies)})."
-    )
+            params, losses = call_train(learner, X, y, epochs=tol.TRAIN_EPOCHS, lr=tol.TRAIN_LR, seed=seed)
+            if not losses[-1] < losses[0]:
+                raise KataFailure(f"train(seed={seed}) did not lower the loss: {losses[0]:.4g} at the start, {losses[-1]:.4g} at the end.")
+            # Accuracy from torch's forward pass on the trained params, not from the learner's.
+            accuracy = float(((oracle.network(X, y, params).A2 > 0.5) == (y > 0.5)).mean())
+            if accuracy >= tol.TRAIN_MIN_ACCURACY:
+                return
+            accuracies.append(f"seed {seed}: {accuracy:.0%}")
+        raise KataFailure(
+            f"After {tol.TRAIN_EPOCHS} epochs at lr={tol.TRAIN_LR}, no seed reached {tol.TRAIN_MIN_ACCURACY:.0%} accuracy"
+            f" on the XOR-like quadrants ({', '.join(accuracies)})."
+        )
