@@ -7,6 +7,7 @@
     kata reset ID | --all     restore the pristine stub (the learner's file is backed up first)
     kata solution ID          the reference beside the learner's file, as a diff
     kata history              past grades and sessions (--plot FILE.png for a chart)
+    kata draw                 kata 03: your computational graph beside torch's, as PNG and SVG
     kata mock                 a timed mock interview (--minutes, --katas, --questions, --resume)
     kata batch DIR            grade a class's submissions (CSV, Gradescope JSON, JUnit XML, our JSON)
     kata gradescope-package   the autograder zip for Gradescope
@@ -25,6 +26,7 @@ from harness import formats, progress, registry, ui, workspace
 from harness.learner import shown_path
 from harness.results import KataResult, Status
 from harness.sandbox import Limits, Sandbox
+from harness.limits import TestTimeout, time_limit
 from harness.store import Store, StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -281,6 +283,23 @@ def cmd_gradescope_package(args, store: Store, out) -> int:
     return EXIT_OK
 
 
+def cmd_draw(args, store: Store, out) -> int:
+    from harness import draw
+
+    root = _impl(args.impl)
+    if root is None:
+        workspace.ensure(registry.get(draw.KATA_ID))
+    try:
+        with time_limit(args.test_timeout):  # the learner's Value runs here, in this process
+            written = draw.draw(root, Path(args.out) if args.out else None, renderer=args.renderer)
+    except (draw.DrawError, TestTimeout) as exc:
+        ui.console(stderr=True).print(f"kata draw: {exc}", markup=False)
+        return EXIT_FAILED
+    for path in written:
+        out.print(f"wrote {shown_path(path)}")
+    return EXIT_OK
+
+
 # --- parser --------------------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
     ids = ", ".join(k.id for k in registry.katas())
@@ -327,6 +346,12 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--questions", type=int, default=3, metavar="K", help="conceptual questions after the code (default %(default)s, 0 skips)")
     c.add_argument("--dir", metavar="DIR", help="where session folders go (default: mock-sessions/)")
     c.add_argument("--resume", nargs="?", const=True, metavar="FOLDER", help="continue the last unfinished session (or FOLDER)")
+    c = sub.add_parser("draw", help="draw your graph of y = sin(x**2 + 1) beside torch's (kata 03), PNG and SVG")
+    c.add_argument("--impl", metavar="DIR", help="draw DIR/03_graph/graph.py instead of katas/")
+    c.add_argument("--out", metavar="DIR", help="where to write the pictures (default: graph-drawings/)")
+    c.add_argument("--renderer", choices=("auto", "graphviz", "matplotlib"), default="auto",
+                   help="auto: Graphviz's dot when installed, else networkx + matplotlib")  # fmt: skip
+    c.add_argument("--test-timeout", type=float, default=Limits.test_s, metavar="S", help="time limit for your code (default %(default)s s)")
     c = sub.add_parser("batch", help="grade a folder of submissions (one subfolder or .zip per learner)")
     c.add_argument("folder", metavar="SUBMISSIONS_DIR")
     c.add_argument("--katas", metavar="ID,...", help="which katas (default: all)")
@@ -343,7 +368,7 @@ def parser() -> argparse.ArgumentParser:
 
 COMMANDS = {
     None: cmd_list, "list": cmd_list, "grade": cmd_grade, "watch": cmd_watch, "hint": cmd_hint,
-    "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history, "mock": cmd_mock,
+    "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history, "mock": cmd_mock, "draw": cmd_draw,
     "batch": cmd_batch, "gradescope-package": cmd_gradescope_package,
 }  # fmt: skip
 

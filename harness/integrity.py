@@ -52,8 +52,8 @@ def scan_source(source: str, filename: str) -> list[tuple[int, str, str]]:
 
 def message(path: str, line: int, module: str, text: str) -> str:
     return (
-        f"{path}, line {line}: `{text}` uses {module}. This kata is by hand: compute the derivatives"
-        f" yourself with NumPy (and sympy where the kata asks for it), not with {module}."
+        f"{path}, line {line}: `{text}` uses {module}. These katas are by hand: work the derivatives"
+        f" out yourself (in plain Python, NumPy, or sympy where the kata asks for it), not with {module}."
     )
 
 

@@ -6,11 +6,13 @@ import contextlib
 import functools
 import hashlib
 import inspect
+import linecache
 import importlib.util
 import os
 import sys
 import traceback
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -96,14 +98,30 @@ def learner_code() -> Iterator[None]:
 stubs_fail_fast = learner_code
 
 
-def learner_frames(tb, path: Path) -> list[traceback.FrameSummary]:
+@dataclass(frozen=True)
+class Frame:
+    """One traceback entry in the learner's file; `name` is qualified (Value.__add__)."""
+
+    filename: str
+    lineno: int
+    name: str
+    line: str
+
+
+def learner_frames(tb, path: Path) -> list[Frame]:
     """The frames of a traceback that lie in the learner's file, outermost first."""
     target = os.path.realpath(path)
-    return [f for f in traceback.extract_tb(tb) if os.path.realpath(f.filename) == target]
+    frames = []
+    for frame, lineno in traceback.walk_tb(tb):
+        code = frame.f_code
+        if os.path.realpath(code.co_filename) == target:
+            line = linecache.getline(code.co_filename, lineno).strip()
+            frames.append(Frame(code.co_filename, lineno, code.co_qualname, line))
+    return frames
 
 
-def format_frames(frames: list[traceback.FrameSummary]) -> str:
-    return "\n".join(f"  {shown_path(f.filename)}:{f.lineno} in {f.name}\n    {(f.line or '').strip()}" for f in frames)
+def format_frames(frames: list[Frame]) -> str:
+    return "\n".join(f"  {shown_path(f.filename)}:{f.lineno} in {f.name}\n    {f.line}" for f in frames)
 
 
 def load(path: Path) -> LearnerModule:

@@ -173,9 +173,8 @@ class Interview:
         failures = []
         for test in result.tests:
             if test.status is not Status.PASS and test.message:
-                text = test.message + (f"\nLikely mistake: {test.diagnosis}" if test.diagnosis and "Likely mistake" not in test.message else "")
-                if text not in failures:
-                    failures.append(text)
+                if test.message not in failures:  # it carries the "Likely mistake" line, if any
+                    failures.append(test.message)
         state.failures = failures[:3] if failures else ([result.error] if result.error else [])
         s.save()
 

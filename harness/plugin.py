@@ -47,9 +47,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(trylast=True)  # after hypothesis' own pytest_configure has loaded --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
-    """In the practice profile, fix a fresh seed per run and say it, so any failure can be replayed."""
+    """A summary per session; in the practice profile, a fresh seed per run, said, so any failure can be replayed."""
     from hypothesis import core, settings
 
+    config.pluginmanager.register(Summary(), f"kata-summary-{id(config)}")
     if settings.get_current_profile_name() == profiles.PRACTICE and core.global_force_seed is None:
         core.global_force_seed = random.SystemRandom().randrange(2**32)
 
@@ -109,6 +110,26 @@ class SpecModule(pytest.Module):
         kata = self.parent.kata
         return importlib.import_module(f"harness.specs.{kata.spec_path.stem}")
 
+    def collect(self):
+        for item in super().collect():
+            _explain_failures(item, self.parent.learner_file)
+            yield item
+
+
+def _explain_failures(item: pytest.Item, learner_file: Path) -> None:
+    """Failures of spec tests are told in the learner's words (harness/verdicts.py); pytest's own
+    traceback, which costs ~0.2 s per failing test to build, is made only for the harness's bugs."""
+    default_call, default_setup = item.repr_failure, item._repr_failure_py
+
+    def repr_failure(excinfo, *args, **kwargs):
+        return explain(excinfo.value, learner_file) or default_call(excinfo, *args, **kwargs)
+
+    def repr_setup_failure(excinfo, *args, **kwargs):
+        return explain(excinfo.value, learner_file) or default_setup(excinfo, *args, **kwargs)
+
+    item.repr_failure = repr_failure
+    item._repr_failure_py = repr_setup_failure
+
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
@@ -137,9 +158,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     kata_dir = item.getparent(KataDir)
     if kata_dir is not None and report.failed and call.excinfo is not None:
-        text = explain(call.excinfo.value, kata_dir.learner_file)
-        if text is not None:
-            report.longrepr = text
         found = diagnosis(call.excinfo.value)
         if found is not None:
             report.user_properties.append(("mistake", found.id))
@@ -156,48 +174,40 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
     return [f"grading {shown_path(path)} ({kata_id})" for kata_id, path in graded.items()]
 
 
-class _Tally:
-    """Per-kata results for the closing summary."""
+class Summary:
+    """Per-kata results, closed with a score and the next step. One per pytest session (registered
+    in pytest_configure), so a grade run with pytest.main inside another session stays separate."""
 
     def __init__(self) -> None:
         self.results: dict[str, dict[str, str | None]] = defaultdict(dict)
 
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        kata_id = _kata_of(report.nodeid)
+        if kata_id is None or (report.when != "call" and report.passed):
+            return
+        name = report.nodeid.rsplit("::", 1)[-1]
+        if report.failed:
+            text = report.longrepr if isinstance(report.longrepr, str) else "failed (see above)"
+            self.results[kata_id][name] = text.splitlines()[0]
+        elif report.passed:
+            self.results[kata_id].setdefault(name, None)
 
-_tally = _Tally()
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _tally.results.clear()  # a session per grade when the runner calls pytest.main in one process
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    kata_id = _kata_of(report.nodeid)
-    if kata_id is None or (report.when != "call" and report.passed):
-        return
-    name = report.nodeid.rsplit("::", 1)[-1]
-    if report.failed:
-        text = report.longrepr if isinstance(report.longrepr, str) else "failed (see above)"
-        _tally.results[kata_id][name] = text.splitlines()[0]
-    elif report.passed:
-        _tally.results[kata_id].setdefault(name, None)
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        for kata_id, results in self.results.items():
+            kata = registry.get(kata_id)
+            passed = [name for name, message in results.items() if message is None]
+            score = sum(kata.weight(name) for name in passed)
+            total = sum(kata.weight(name) for name in results)
+            terminalreporter.section(f"kata {kata_id}", sep="-", bold=True)
+            terminalreporter.line(f"{len(passed)} of {len(results)} checks pass, score {score:g}/{total:g}.")
+            failing = [message for message in results.values() if message is not None]
+            if failing:
+                terminalreporter.line(f"Next: {failing[0]}")
+            else:
+                terminalreporter.line(f"All checks pass. Compare with the reference: solutions/{kata_id}/{kata.filename}")
 
 
 def _kata_of(nodeid: str) -> str | None:
     parts = nodeid.split("::")[0].split("/")
     ids = {kata.id for kata in registry.katas()}
     return next((p for p in reversed(parts) if p in ids), None)
-
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    for kata_id, results in _tally.results.items():
-        kata = registry.get(kata_id)
-        passed = [name for name, message in results.items() if message is None]
-        score = sum(kata.weight(name) for name in passed)
-        total = sum(kata.weight(name) for name in results)
-        terminalreporter.section(f"kata {kata_id}", sep="-", bold=True)
-        terminalreporter.line(f"{len(passed)} of {len(results)} checks pass, score {score:g}/{total:g}.")
-        failing = [message for message in results.values() if message is not None]
-        if failing:
-            terminalreporter.line(f"Next: {failing[0]}")
-        else:
-            terminalreporter.line(f"All checks pass. Compare with the reference: solutions/{kata_id}/{kata.filename}")

@@ -76,18 +76,16 @@ def verdict(out: Console, result: KataResult, *, details: bool = True) -> None:
     if result.error and not any(t.status is Status.ERROR for t in result.tests):
         out.print(Text(_indent(result.error), style="red"))
     # Checks that fail for the same reason (a stub, a broken file) are shown once, together.
-    groups: dict[tuple[str | None, str | None], list[str]] = {}
+    groups: dict[str | None, list[str]] = {}
     for test in result.tests:
         if test.status is not Status.PASS:
-            groups.setdefault((test.message, test.diagnosis), []).append(test.name)
+            groups.setdefault(test.message, []).append(test.name)
     cross = "✘" if fancy(out) else "x"
-    for (message, diagnosis), names in groups.items():
+    for message, names in groups.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         out.print(Text(f"  {cross} {shown}", style=style))
-        if message:
+        if message:  # the message already carries the "Likely mistake" line, when there is one
             out.print(Text(_indent(message, "      ")))
-        if diagnosis:
-            out.print(Text(_indent(f"Likely mistake: {diagnosis}", "      "), style="cyan"))
 
 
 def _indent(text: str, prefix: str = "  ") -> str:

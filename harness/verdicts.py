@@ -54,7 +54,7 @@ def explain(exc: BaseException, learner_file: Path) -> str | None:
         if not frames:
             return f"Grading {exc} outside your code (in the spec itself)."
         where = frames[-1]
-        return f"{exc} in {where.name}() ({shown_path(learner_file)} line {where.lineno}: `{(where.line or '').strip()}`): an infinite loop?"
+        return f"{exc} in {where.name}() ({shown_path(learner_file)} line {where.lineno}: `{where.line}`): an infinite loop?"
     if isinstance(exc, IntegrityError):
         return str(exc)
     if not frames:

@@ -13,6 +13,7 @@ import functools
 import numbers
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -30,8 +31,19 @@ def known(kata_id: str, mistake_id: str) -> Diagnosis:
     return Diagnosis(mistake_id, catalog.load(kata_id).mistake(mistake_id).diagnosis)
 
 
+@dataclass(frozen=True)
+class AnyOf:
+    """A prediction that allows several values: say, right or wrong for a parameter that a mistake
+    may or may not have touched."""
+
+    values: tuple[Any, ...]
+
+
 def matches(got: Any, predicted: Any, *, rtol: float = tol.DIAGNOSIS_RTOL, atol: float = tol.DIAGNOSIS_ATOL) -> bool:
-    """`got` is a finite number or array with exactly the shape and (within tolerance) values of `predicted`."""
+    """`got` is a finite number or array with exactly the shape and (within tolerance) values of
+    `predicted`, or of one of the values of an AnyOf."""
+    if isinstance(predicted, AnyOf):
+        return any(matches(got, value, rtol=rtol, atol=atol) for value in predicted.values)
     if predicted is None or isinstance(got, bool) or not isinstance(got, (np.ndarray, numbers.Real)):
         return False
     got, predicted = np.asarray(got, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
@@ -43,7 +55,7 @@ def identify(kata_id: str, observed: Sequence[Any], candidates: Mapping[str, Seq
 
     observed[i] is a value the learner's code returned (say on the failing example, then on a
     probe); candidates[mistake] lists that mistake's forms (the ways one slip can be written), each
-    a prediction for every observed value (None where the mistake does not change that value).
+    a prediction for every observed value.
     """
     found = [
         mistake
@@ -72,10 +84,10 @@ def quietly(diagnose: F) -> F:
 @contextmanager
 def diagnosed(diagnose: Diagnose) -> Iterator[None]:
     """Attach `diagnose()` to a KataFailure raised inside: for checks without a `diagnose` argument
-    (a shape, a NaN, a structural check). Call it with a `quietly` diagnosis."""
+    (a shape, a NaN, a structural check). A diagnosis that breaks leaves the failure as it was."""
     try:
         yield
     except KataFailure as failure:
         if failure.diagnosis is None:
-            failure.diagnosis = diagnose()
+            failure.diagnosis = quietly(diagnose)()
         raise

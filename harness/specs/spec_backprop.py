@@ -15,9 +15,6 @@ from hypothesis import given, note
 from hypothesis.control import current_build_context
 
 from harness import tolerances as tol
-from harness.diagnoses import backprop as diagnose
-from harness.diagnoses import diagnosed
-from harness.oracles import backprop as oracle
 from harness.checks import (
     KataFailure,
     describe,
@@ -27,6 +24,9 @@ from harness.checks import (
     expect_scalar,
     expect_unchanged,
 )
+from harness.diagnoses import backprop as diagnose
+from harness.diagnoses import diagnosed
+from harness.oracles import backprop as oracle
 from harness.strategies import Batch, batches, predictions
 
 SHAPES = {"W1": (2, 3), "b1": (3,), "W2": (3, 1), "b2": (1,)}
@@ -137,7 +137,7 @@ def test_bce_loss_matches_torch(learner, data):
 def test_bce_loss_finite_at_0_and_1(learner):
     y_hat = np.array([[0.0], [1.0], [0.0], [1.0]])
     y = np.array([[0.0], [1.0], [1.0], [0.0]])
-    with diagnosed(lambda: diagnose.loss_at_edges(learner, y_hat, y)):
+    with diagnosed(lambda: diagnose.loss_at_edges(learner, y_hat, y)):  # a copy: the diagnosis re-runs on these
         loss = expect_scalar(learner.bce_loss(y_hat.copy(), y.copy()), what="bce_loss(y_hat=[0, 1, 0, 1], y=[0, 1, 1, 0])")
     if loss <= 0:
         raise KataFailure(f"bce_loss() is {loss} for confidently wrong predictions; it must be positive (and large).")
@@ -156,7 +156,10 @@ def test_backward_matches_torch(learner, name, batch):
         X, y, params = batch.copies()
         # Only this test's gradient must have its shape: a transposed dW1 costs the W1 check alone.
         grads = check_keys(learner.backward(X, y, params, cache), what="backward()")
-        diagnosis = lambda: diagnose.backward(learner, batch, name)  # noqa: E731
+
+        def diagnosis():
+            return diagnose.backward(learner, batch, name)
+
         with diagnosed(diagnosis):
             grad = expect_array(grads[name], what=f"backward()[{name!r}]", shape=SHAPES[name])
         expect_close(

@@ -9,7 +9,8 @@ harness/tolerances.py; the random expressions come from harness/strategies.py.
 The learner's graph is walked here through .inputs, never through their trace(), so that one task's
 bug does not hide behind another's. Nodes the expression does not name (the constant in x - 1.0,
 the neg node inside a - b) have no torch twin; they are held to the rule explain() states: a node's
-gradient is the sum of local_grad x upstream_grad over the edges it feeds.
+gradient is the sum of local_grad x upstream_grad over the edges it feeds. When the numbers are those
+of a slip in harness/catalog/03_graph.toml, the failure names it (a Diagnosis from that catalog).
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import given
 
-from harness import _graph_wip_tol as tol
+from harness import tolerances as tol
 from harness.checks import Diagnosis, KataFailure, describe, example_on_failure, expect_close, expect_scalar
+from harness.diagnoses import known
 from harness.dot import Dot, DotError, parse as parse_dot
-from harness.learner import stubs_fail_fast
+from harness.learner import NotImplementedYet, stubs_fail_fast
 from harness.oracles import graph as oracle
-from harness._graph_wip_strat import Expression, expression, expressions
+from harness.strategies import Expression, expression, expressions
 
 # The learner's op for each op name of an expression, called the way a learner's code would call it.
 VALUE_OPS = {
@@ -41,6 +43,7 @@ VALUE_OPS = {
     "neg": operator.neg,
     **{name: operator.methodcaller(name) for name in ("sin", "exp", "log", "tanh", "relu", "sigmoid")},
 }
+KATA = "03_graph"
 OPS = ("+", "-", "*", "**", "neg", "sin", "exp", "log", "tanh", "relu", "sigmoid")
 
 # torch's grad_fn class for each op of the kata; AccumulateGrad is where a leaf (an input) gets its grad.
@@ -159,10 +162,10 @@ class Built:
         k = self.index(node)
         return f"{self.name(node)} (`{self.expr.code(k)}`)" if k is not None and self.expr.instr(k) else self.name(node)
 
-    def attr(self, node, field: str) -> str:
+    def attr(self, node, attribute: str) -> str:
         """`x.grad`, or `the grad of the constant 1.0 in ...` for a node without a short name."""
         name = self.name(node)
-        return f"{name}.{field}" if name.isidentifier() else f"the {field} of {name}"
+        return f"{name}.{attribute}" if name.isidentifier() else f"the {attribute} of {name}"
 
     def where_used(self, node) -> str:
         """Where a node is: the line that makes it (`v2 = x0 * x1`), or its description."""
@@ -204,7 +207,10 @@ def _apply(op: str, args: list, code: str):
             tb = tb.tb_next
         if tb.tb_frame.f_code.co_filename != __file__:
             raise  # raised inside the learner's code: the verdict shows their line
-        raise KataFailure(f"`{code}` raised {type(exc).__name__}: {exc} (keep the stub's methods, __radd__ and __rsub__ too).") from None
+        raise KataFailure(
+            f"`{code}` raised {type(exc).__name__}: {exc}. Keep the stub's methods (__radd__, __rmul__, __rsub__ too):"
+            " a number may stand on either side of + - *, and becomes a constant node."
+        ) from None
 
 
 def build(learner, expr: Expression) -> Built:
@@ -219,7 +225,10 @@ def build(learner, expr: Expression) -> Built:
             out = _apply(instr.op, [nodes[a] if type(a) is int else a for a in instr.args], expr.code(k))
             if not isinstance(out, value_type):
                 raise KataFailure(f"`{expr.code(k)}` gave {describe(out)}: every op should return a new Value.")
-            out.label = expr.names[k]
+            try:
+                out.label = expr.names[k]
+            except AttributeError:
+                raise KataFailure(f"`{expr.code(k)}`: its .label cannot be set; keep label a plain attribute, as the stub's __init__ has it.") from None
             nodes.append(out)
             _claim(out, k, instr, nodes, where)
     built = Built(expr, nodes, where)
@@ -296,8 +305,8 @@ def check_grads(built: Built, ev: oracle.Evaluation) -> None:
             raise _wrong_grad(built, ev, node, got, want)
 
 
-# The derivative of each op whose value a learner may take for its derivative (sin's local gradient as sin).
-DERIVATIVE = {"sin": "cos(u)", "log": "1/u", "tanh": "1 - tanh(u)**2", "sigmoid": "sigmoid(u) * (1 - sigmoid(u))", "relu": "1 for u > 0, else 0"}
+# Ops whose value is not their derivative: taking one for the other is the value_as_derivative slip.
+NOT_OWN_DERIVATIVE = {"sin", "log", "tanh", "sigmoid", "relu"}
 
 
 def _close(a: float, b: float) -> bool:
@@ -314,31 +323,7 @@ def _wrong_grad(built: Built, ev: oracle.Evaluation, node, got: float, want: flo
     if not users:
         return KataFailure(f"{head}\n{name} is not in {root}'s graph: no chain of .inputs leads from {root} to it.")
     distinct = list({id(u): u for u in users}.values())
-    grads = {id(n): g for n, g in built.torch_grads(ev)}
-    # What each use passes back when all else is right (local x upstream), and the local gradients alone.
-    known = [(u, built.torch_partials(node, u, ev)) for u in distinct if id(u) in grads]
-    known = [(u, partials) for u, partials in known if partials is not None]
-    complete = len(known) == len(distinct)
-    shares = [p * grads[id(u)] for u, partials in known for p in partials]
-    diagnosis = None
-    if complete and _close(got, sum(sum(partials) for _, partials in known)) and not all(_close(grads[id(u)], 1.0) for u in distinct):
-        diagnosis = Diagnosis(
-            "graph/missing-upstream",
-            f"{built.attr(node, 'grad')} is the local gradient alone: multiply it by the gradient arriving from above"
-            f" ({', '.join(built.attr(u, 'grad') for u in distinct)}). That product is the chain rule.",
-        )
-    elif len(users) > 1 and any(_close(got, share) for share in shares):
-        diagnosis = Diagnosis(
-            "graph/assigned-grad",
-            f"{built.attr(node, 'grad')} is the share of just one use: add the shares with +=; assigning with = keeps only the last one.",
-        )
-    elif len(users) == 1 and users[0].op in DERIVATIVE and complete and not _close(want, 0.0):
-        outer = users[0]
-        if _close(got / grads[id(outer)], outer.data) and not _close(sum(known[0][1]), outer.data):
-            diagnosis = Diagnosis(
-                "graph/value-as-derivative",
-                f"the local gradient of {built.where_used(outer)} is {outer.op}'s own value; the derivative of {outer.op}(u) is {DERIVATIVE[outer.op]}.",
-            )
+    diagnosis = _grad_mistake(built, ev, node, got, distinct)
     if len(users) == 1:
         outer = built.name(users[0])
         should = (
@@ -357,6 +342,25 @@ def _wrong_grad(built: Built, ev: oracle.Evaluation, node, got: float, want: flo
     return KataFailure(f"{head}\n{why}", diagnosis)
 
 
+def _grad_mistake(built: Built, ev: oracle.Evaluation, node, got: float, users: list) -> Diagnosis | None:
+    """The catalog's slip whose numbers `got` is, when torch can check every one of the node's uses."""
+    grads = {id(n): g for n, g in built.torch_grads(ev)}
+    partials = [built.torch_partials(node, u, ev) if id(u) in grads else None for u in users]
+    if any(p is None for p in partials) or _close(got, 0.0):  # 0 is also what an unreached node has
+        return None
+    local = sum(sum(p) for p in partials)
+    if _close(got, local) and not all(_close(grads[id(u)], 1.0) for u in users):
+        return known(KATA, "missing_upstream")
+    shares = [p * grads[id(u)] for u, ps in zip(users, partials) for p in ps]  # what each use passes back
+    if len(shares) > 1 and any(_close(got, share) for share in shares):
+        return known(KATA, "assigned_grad")
+    outer = users[0] if len(users) == 1 else None
+    if outer is not None and outer.op in NOT_OWN_DERIVATIVE and not _close(grads[id(outer)], 0.0):
+        if _close(got / grads[id(outer)], outer.data) and not _close(local, outer.data):
+            return known(KATA, "value_as_derivative")
+    return None
+
+
 def check_edges(built: Built, pairs: list[tuple], *, what: str) -> None:
     """`pairs` (inner, outer) are the graph's edges: each once per entry of outer.inputs, or once per pair."""
     name, counts = built.name, Counter()
@@ -366,7 +370,7 @@ def check_edges(built: Built, pairs: list[tuple], *, what: str) -> None:
             if (id(outer), id(inner)) in built.graph.slots:
                 raise KataFailure(
                     f"{what} have ({name(inner)}, {name(outer)}), which points the wrong way: {name(outer)} is an input of {name(inner)}.",
-                    Diagnosis("graph/reversed-edges", f"your pairs are (outer, inner); an edge is (inner, outer), from a node's input to the node: the way values flow, from the inputs to {name(built.root)}."),
+                    known(KATA, "reversed_edges"),
                 )
             raise KataFailure(f"{what} have ({name(inner)}, {name(outer)}), but {name(inner)} is not an input of {name(outer)}.")
         counts[key] += 1
@@ -403,7 +407,7 @@ def check_trace(learner, built: Built) -> None:
     for node in nodes:
         for inner in built.graph.inputs[id(node)]:
             if position[id(inner)] > position[id(node)]:
-                backwards = Diagnosis("graph/reversed-order", "your list starts at the root: reverse it.") if nodes[0] is built.root else None
+                backwards = known(KATA, "reversed_order") if nodes[0] is built.root else None
                 raise KataFailure(
                     f"trace() lists {name(node)} before its input {name(inner)}: the order runs from the inputs to the root,"
                     " each node after everything it is computed from.",
@@ -417,6 +421,14 @@ def check_trace(learner, built: Built) -> None:
     check_edges(built, list(edges), what="trace()'s edges")
 
 
+def _trace_starts_at_root(learner, root) -> bool:
+    try:
+        nodes = learner.trace(root)[0]
+        return bool(nodes) and nodes[0] is root
+    except (Exception, NotImplementedYet):  # noqa: BLE001 - only a hint for a diagnosis: never a verdict of its own
+        return False
+
+
 def check_explain(learner, built: Built, ev: oracle.Evaluation) -> None:
     steps = learner.explain(built.root)
     if not isinstance(steps, (list, tuple)):
@@ -426,17 +438,22 @@ def check_explain(learner, built: Built, ev: oracle.Evaluation) -> None:
         fields = [getattr(step, f, None) for f in ("inner", "outer", "local_grad", "upstream_grad")]
         if not all(isinstance(n, learner.Value) for n in fields[:2]):
             raise KataFailure(f"explain()[{i}] is {describe(step)}: every item should be a Step(inner, outer, local_grad, upstream_grad).")
-        rows.append((*fields[:2], expect_scalar(fields[2], what=f"explain()[{i}].local_grad"), expect_scalar(fields[3], what=f"explain()[{i}].upstream_grad")))
+        local, upstream = (expect_scalar(v, what=f"explain()[{i}].{f}") for v, f in zip(fields[2:], ("local_grad", "upstream_grad")))
+        rows.append((*fields[:2], local, upstream))
     check_edges(built, [(inner, outer) for inner, outer, _, _ in rows], what="explain()'s steps")
     name = built.name
     last_in = {id(inner): i for i, (inner, *_) in enumerate(rows)}
     for i, (inner, outer, _, _) in enumerate(rows):
         j = last_in.get(id(outer), -1)
         if j > i:
+            upward = rows[-1][1] is built.root and rows[0][1] is not built.root
+            # Steps from the inputs up are often trace()'s order read the wrong way round: name the cause.
+            cause = "reversed_order" if _trace_starts_at_root(learner, built.root) else "explain_forward_order"
             raise KataFailure(
                 f"explain()[{i}] ({name(inner)} -> {name(outer)}) passes {name(outer)}'s gradient on, but explain()[{j}]"
                 f" ({name(rows[j][0])} -> {name(rows[j][1])}) only adds its share to {name(outer)} later. List the steps the way"
-                " backward() takes them: from the root back to the inputs, a node's steps only after every step into it."
+                " backward() takes them: from the root back to the inputs, so that every share reaches a node before it passes its gradient on.",
+                known(KATA, cause) if upward else None,
             )
     # d root / d node: torch's where torch has the node, else what the learner's own steps add up to.
     shares: defaultdict[int, float] = defaultdict(float)
@@ -588,7 +605,10 @@ def test_to_dot_is_a_digraph(learner):
     _, text, _ = dot_of(learner)
     if shutil.which("dot") is None:
         return  # Graphviz is not installed: the parse above is the whole check
-    run = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True, timeout=10)
+    try:
+        run = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        raise KataFailure("Graphviz's dot did not finish drawing to_dot()'s text within 10 s.") from None
     if run.returncode != 0:
         raise KataFailure(f"Graphviz's dot rejects to_dot()'s text:\n{run.stderr.strip()[:600]}")
 
@@ -632,7 +652,10 @@ def match_dot_nodes(built: Built, dot: Dot) -> dict[int, str]:
 
     assign(0, [], 0)
     if not best[1]:
-        raise KataFailure(f"to_dot()'s graph has fewer nodes showing a data and a grad than there are Values ({len(nodes)}): draw each Value once.\nYour labels:\n{labels}")
+        raise KataFailure(
+            f"to_dot()'s graph has fewer nodes showing a data and a grad than there are Values ({len(nodes)}): draw each Value once."
+            f"\nYour labels:\n{labels}"
+        )
     return {id(node): d for node, d in zip(nodes, best[1])}
 
 
@@ -666,7 +689,7 @@ def test_to_dot_labels_and_arrows(learner):
             raise KataFailure(
                 f"to_dot()'s arrow between {name(inner)} and {name(outer)} points from {name(outer)} back to {name(inner)}:"
                 f" arrows run inner -> outer ({drawn[inner_id]} -> {drawn[outer_id]}), from the input to the loss, the way the values flow.",
-                Diagnosis("graph/reversed-arrows", "your arrows follow the gradient (loss to input); draw them the way the values flow, input to loss."),
+                known(KATA, "reversed_arrows"),
             )
         raise KataFailure(f"to_dot() has no arrow {drawn[inner_id]} -> {drawn[outer_id]} for the edge {name(inner)} -> {name(outer)}.")
     for node in built.graph.nodes:

@@ -148,14 +148,14 @@ def explain(root: Value) -> list[Step]:
 
 
 def to_dot(root: Value) -> str:
-    nodes, edges = trace(root)
+    nodes, _ = trace(root)
     ids = {id(node): f"n{i}" for i, node in enumerate(nodes)}
     lines = ["digraph {", "  rankdir=LR;", "  node [shape=record];"]
     for node in nodes:
         fields = [_record_text(f) for f in (node.label, node.op) if f] + [f"data {node.data:.4f}", f"grad {node.grad:.4f}"]
         lines.append(f'  {ids[id(node)]} [label="{{ {" | ".join(fields)} }}"];')
-    # Arrows run from inner to outer: the way the values flow, from the input to the loss.
-    lines += [f"  {ids[id(inner)]} -> {ids[id(outer)]};" for inner, outer in edges]
+    # One arrow per entry of .inputs, from inner to outer: the way the values flow, input to loss.
+    lines += [f"  {ids[id(inner)]} -> {ids[id(node)]};" for node in nodes for inner in node.inputs]
     lines.append("}")
     return "\n".join(lines)
 

@@ -1,0 +1,105 @@
+"""Every kata's catalog (harness/catalog/) proven against its spec, in-process, as harness/verify.py does.
+
+Each mistake must fail and be named by its own id and no other; each variant must pass with no
+diagnosis; and a learner reads the parts of a failure in a fixed order. Each entry is graded once
+(about 0.5 s for kata 02) and the outcome shared between the tests that look at it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import pytest
+
+from harness import catalog, verify
+from harness.results import Status
+
+ENTRIES = [entry for kata_id in catalog.kata_ids() for entry in catalog.load(kata_id).entries]
+MISTAKES = [entry for entry in ENTRIES if entry.kind == catalog.MISTAKE]
+VARIANTS = [entry for entry in ENTRIES if entry.kind == catalog.VARIANT]
+
+
+def _id(entry: catalog.Entry) -> str:
+    return f"{entry.kata_id}:{entry.id}"
+
+
+@functools.cache
+def outcome(entry: catalog.Entry) -> verify.Outcome:
+    return verify.verify_entry(entry)
+
+
+def _entry(kata_id: str, entry_id: str) -> catalog.Entry:
+    return next(e for e in catalog.load(kata_id).entries if e.id == entry_id)
+
+
+def _summary(result: verify.Outcome) -> str:
+    return "\n".join(f"{t.name}: named {t.mistake}\n{t.message}" for t in result.failing) or "(every test passes)"
+
+
+@pytest.mark.parametrize("entry", MISTAKES, ids=_id)
+def test_each_mistake_fails_and_is_named_by_its_id(entry):
+    result = outcome(entry)
+    assert result.error is None, result.error
+    assert result.killed, "the mutant passes every test"
+    assert result.diagnosed, f"no failing test names {entry.id}:\n{_summary(result)}"
+    assert not result.misdiagnoses, f"misdiagnosed as {result.misdiagnoses}:\n{_summary(result)}"
+
+
+@pytest.mark.parametrize("entry", VARIANTS, ids=_id)
+def test_each_variant_passes_with_no_diagnosis(entry):
+    result = outcome(entry)
+    assert result.error is None, result.error
+    assert result.status is Status.PASS and not result.named, _summary(result)
+
+
+# --- what the learner reads, for kata 02 --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("mistake", "test", "sentence", "numbers"),
+    [
+        ("batch_mean", "test_backward_matches_torch[W2]", r"backward\(\)\['W2'\] disagrees with torch in \d+ of 3 entries\.$", "max abs error"),
+        ("transposed_weight_grad", "test_backward_matches_torch[W1]", r"backward\(\)\['W1'\] has shape \(3, 2\), but the expected shape is \(2, 3\)", None),
+        ("forward_no_bias", "test_forward_matches_torch", r"forward\(\)'s A2 disagrees with torch", "max abs error"),
+    ],
+)  # fmt: skip
+def test_a_failure_reads_sentence_then_mistake_then_numbers_then_example(mistake, test, sentence, numbers):
+    result = outcome(_entry("02_backprop", mistake))
+    failure = next(t for t in result.failing if t.name == test)
+    lines = failure.message.splitlines()
+    assert re.match(sentence, lines[0]), lines[0]
+    assert lines[1] == f"Likely mistake: {catalog.load('02_backprop').mistake(mistake).diagnosis}"
+    assert failure.diagnosis and failure.mistake == mistake
+    example = lines.index("Smallest failing example:")
+    if numbers is not None:
+        assert 1 < next(i for i, line in enumerate(lines) if numbers in line) < example
+    assert lines[example + 1].startswith("N = ") and "Traceback" not in failure.message
+
+
+def test_the_cache_shows_which_intermediate_goes_wrong_first():
+    failure = next(t for t in outcome(_entry("02_backprop", "forward_no_bias")).failing if t.name == "test_forward_matches_torch")
+    assert "In forward()'s cache, Z1 is the first of Z1, A1, Z2, A2 to disagree with torch" in failure.message
+
+
+def _unlisted(*replace: tuple[str, str]) -> catalog.Entry:
+    return catalog.Entry("02_backprop", catalog.MISTAKE, "unlisted", "not in the catalog", "-", replace)
+
+
+@pytest.mark.parametrize(
+    "replace",
+    [
+        # Every gradient is torch's / N: the biases alone look like bias_mean, the weights say otherwise.
+        (("dZ2 = (A2 - y) / n", "dZ2 = (A2 - y) / n / n"),),
+        # Two slips at once: each gradient matches neither single mistake's prediction.
+        _entry("02_backprop", "batch_mean").replace + _entry("02_backprop", "relu_mask_missing").replace,
+    ],
+    ids=["one_over_n_twice", "batch_mean_and_relu_mask_missing"],
+)
+def test_a_failure_no_single_mistake_explains_is_given_no_name(replace):
+    result = verify.verify_entry(_unlisted(*replace))
+    assert result.killed and result.named == {}, _summary(result)
+
+
+def test_an_entry_that_no_longer_applies_is_a_clear_error():
+    result = verify.verify_entry(_unlisted(("no such line", "x")))
+    assert not result.ok and result.result is None
+    assert result.error == "02_backprop.toml: [[mistake]] 'unlisted': 'no such line' occurs 0 times in the reference, not exactly once."
