@@ -11,6 +11,7 @@
     kata mock                 a timed mock interview (--minutes, --katas, --questions, --resume)
     kata batch DIR            grade a class's submissions (CSV, Gradescope JSON, JUnit XML, our JSON)
     kata gradescope-package   the autograder zip for Gradescope
+    kata verify               for maintainers: every stub fails, every reference passes, every catalogued mistake is named
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def cmd_watch(args, store: Store, out) -> int:
     root = _impl(args.impl)
     if root is None:
         workspace.ensure(kata)
-    sandbox = Sandbox(_limits(args))
+    sandbox = Sandbox(_limits(args), warm_run=True)  # slower to start, then every save is graded warm
     sandbox.warm_up()
     banner = f"Watching {shown_path(kata.learner_file(root))}: save it to re-grade. Ctrl-C to stop."
     out.print(banner)
@@ -300,6 +301,14 @@ def cmd_draw(args, store: Store, out) -> int:
     return EXIT_OK
 
 
+def cmd_verify(args, store: Store, out) -> int:
+    from harness import verify
+
+    ids = [_kata(i).id for i in args.ids]
+    ok = verify.run(ids, verbose=args.verbose, out=lambda line: out.print(line, markup=False))
+    return EXIT_OK if ok else EXIT_FAILED
+
+
 # --- parser --------------------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
     ids = ", ".join(k.id for k in registry.katas())
@@ -352,6 +361,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--renderer", choices=("auto", "graphviz", "matplotlib"), default="auto",
                    help="auto: Graphviz's dot when installed, else networkx + matplotlib")  # fmt: skip
     c.add_argument("--test-timeout", type=float, default=Limits.test_s, metavar="S", help="time limit for your code (default %(default)s s)")
+    c = sub.add_parser("verify", help="for maintainers: lint the registry and prove every mistake catalog")
+    c.add_argument("ids", nargs="*", metavar="ID", help="katas to verify (default: all)")
+    c.add_argument("-v", "--verbose", action="store_true", help="list each mistake's failing tests")
     c = sub.add_parser("batch", help="grade a folder of submissions (one subfolder or .zip per learner)")
     c.add_argument("folder", metavar="SUBMISSIONS_DIR")
     c.add_argument("--katas", metavar="ID,...", help="which katas (default: all)")
@@ -368,7 +380,7 @@ def parser() -> argparse.ArgumentParser:
 
 COMMANDS = {
     None: cmd_list, "list": cmd_list, "grade": cmd_grade, "watch": cmd_watch, "hint": cmd_hint,
-    "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history, "mock": cmd_mock, "draw": cmd_draw,
+    "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history, "mock": cmd_mock, "draw": cmd_draw, "verify": cmd_verify,
     "batch": cmd_batch, "gradescope-package": cmd_gradescope_package,
 }  # fmt: skip
 

@@ -53,9 +53,7 @@ def as_gradescope(results: list[KataResult]) -> str:
             tests.append({"name": f"{r.kata_id}: could not be graded", "score": 0, "max_score": 0,
                           "status": "failed", "output": r.error, "visibility": "visible"})  # fmt: skip
         for t in r.tests:
-            output = t.message or "passed"
-            if t.diagnosis:
-                output = f"{output}\n\nLikely mistake: {t.diagnosis}"
+            output = t.message or "passed"  # a message carries its "Likely mistake" line already
             tests.append({
                 "name": f"{r.kata_id}: {t.name}", "score": t.score, "max_score": t.max_score,
                 "status": "passed" if t.status is Status.PASS else "failed",

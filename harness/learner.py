@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 from harness import integrity
-from harness.checks import KataFailure
+from harness.checks import KataFailure, NotImplementedYet
 from harness.limits import TestTimeout
 from harness.registry import REPO_ROOT
 
@@ -35,14 +35,6 @@ def shown_path(path: Path | str) -> str:
 
 class LearnerLoadError(Exception):
     """The learner's file is missing, does not parse, or fails while it is imported."""
-
-
-class NotImplementedYet(BaseException):
-    """A learner function raised NotImplementedError; its __cause__ is that error.
-
-    A BaseException on purpose: hypothesis shrinks on Exceptions, which for a stub that always
-    raises is seconds of work for nothing; this one passes through it at once.
-    """
 
 
 class MissingName(KataFailure, AttributeError):

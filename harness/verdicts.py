@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.checks import Diagnosis, KataFailure
+from harness.checks import Diagnosis, KataFailure, NotImplementedYet
 from harness.limits import TestTimeout
 from harness.integrity import IntegrityError
-from harness.learner import LearnerLoadError, NotImplementedYet, format_frames, learner_frames, shown_path
+from harness.learner import LearnerLoadError, format_frames, learner_frames, shown_path
 
 # Hypothesis' own note repeats the example as a raw repr (with the learner's module object in it);
 # the spec attaches a readable one instead.

@@ -8,16 +8,16 @@ this process by runner.grade, exactly as a learner's file is. A mistake must
   (c) be named by no other catalog id on any test: that would be a misdiagnosis;
 a variant, a correct answer written differently, must pass every test, so nothing names it.
 
-    python -m harness.verify [KATA_ID ...]      every kata with a catalog when none is given
-    python -m harness.verify -v 02_backprop     also list each mistake's failing tests
+    kata verify [KATA_ID ...]      every kata when none is given
+    kata verify -v 02_backprop     also list each mistake's failing tests
 
-prints a table per kata with its kill rate and diagnosis rate, and exits 1 if any entry fails.
+first checks each kata's registry promises (lint: files, hints, a failing stub, a passing
+reference), then prints a table per catalog with its kill rate and diagnosis rate; exits 1 if
+anything fails.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +107,8 @@ def verify(kata_id: str) -> list[Outcome]:
 
 @dataclass(frozen=True)
 class Rates:
+    """A kata's counts: mistakes killed, mistakes named by their own id alone, variants passing."""
+
     mistakes: int
     killed: int
     diagnosed: int
@@ -152,22 +154,50 @@ def report(kata_id: str, outcomes: list[Outcome], *, verbose: bool = False) -> s
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.verify", description=__doc__.split("\n\n")[0])
-    parser.add_argument("katas", nargs="*", metavar="KATA_ID", help="katas to verify (default: every kata with a catalog)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="list each entry's failing tests and what they named")
-    args = parser.parse_args(argv)
-    with_catalog = catalog.kata_ids()
-    unknown = [k for k in args.katas if k not in with_catalog]
-    if unknown:
-        parser.error(f"no catalog for {', '.join(unknown)}; katas with one: {', '.join(with_catalog) or 'none'}")
+def lint(kata: registry.Kata) -> list[str]:
+    """The registry's promises for one kata, rustlings' `dev check` style: its files exist, it has
+    hints, its stub has a TODO and fails every spec test as "not implemented yet", and its
+    reference passes every test. Each problem is a sentence; none means all is well."""
+    problems = [f"{label} {path.relative_to(registry.REPO_ROOT)} is missing"
+                for label, path in (("prompt", kata.prompt_path), ("stub", kata.pristine_path),
+                                    ("reference", kata.solution_path), ("spec", kata.spec_path))
+                if not path.exists()]  # fmt: skip
+    if problems:
+        return problems
+    if not kata.hints:
+        problems.append("the registry gives it no hints")
+    stub = kata.pristine_path.read_text()
+    if "TODO" not in stub or "NotImplementedError" not in stub:
+        problems.append("the stub should hold a TODO and raise NotImplementedError")
+    with tempfile.TemporaryDirectory(prefix=f"verify-{kata.id}-") as tmp:
+        target = kata.learner_file(Path(tmp))
+        target.parent.mkdir(parents=True)
+        target.write_text(stub)
+        graded = runner.grade(kata.id, Path(tmp))
+    unfinished = [t.name for t in graded.tests if t.status is Status.PASS or "not implemented yet" not in (t.message or "")]
+    if not graded.tests or unfinished:
+        problems.append(f"the stub should fail every test as not implemented yet: {', '.join(unfinished) or 'no tests ran'}")
+    reference = runner.grade(kata.id, registry.REPO_ROOT / "solutions")
+    if reference.status is not Status.PASS:
+        failing = [t.name for t in reference.tests if t.status is not Status.PASS]
+        problems.append(f"the reference fails {', '.join(failing) or reference.error}")
+    return problems
+
+
+def run(kata_ids: list[str], *, verbose: bool = False, out=print) -> bool:
+    """Lint each kata and prove its catalog; True when everything holds (`kata verify`)."""
     all_ok = True
-    for kata_id in args.katas or with_catalog:
-        outcomes = verify(kata_id)
-        print(report(kata_id, outcomes, verbose=args.verbose), flush=True)
-        all_ok &= all(o.ok for o in outcomes)
-    return 0 if all_ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    with_catalog = catalog.kata_ids()
+    for kata_id in kata_ids or [k.id for k in registry.katas()]:
+        problems = lint(registry.get(kata_id))
+        out(f"{kata_id}: " + ("stub, reference, hints and files ok" if not problems else "PROBLEMS"))
+        for problem in problems:
+            out(f"  - {problem}")
+        all_ok &= not problems
+        if kata_id in with_catalog:
+            outcomes = verify(kata_id)
+            out(report(kata_id, outcomes, verbose=verbose))
+            all_ok &= all(o.ok for o in outcomes)
+        else:
+            out(f"  no mistake catalog (harness/catalog/{kata_id}.toml)")
+    return all_ok

@@ -305,11 +305,11 @@ def test_an_import_error_names_the_module_and_the_line(grade):
 def test_import_torch_is_refused_naming_the_line(grade):
     result, shown, source = grade("import torch")
     assert result.status is Status.ERROR and result.score == 0
-    assert result.error == (
-        f"{shown}, line {line_of(source, 'import torch')}: `import torch` uses torch. This kata is by hand:"
-        " compute the derivatives yourself with NumPy (and sympy where the kata asks for it), not with torch."
-    )
-    assert all(t.message == result.error for t in result.tests)
+    message = result.error
+    assert message.startswith(f"{shown}, line {line_of(source, 'import torch')}: `import torch` uses torch. "), message
+    assert "by hand" in message and message.endswith("not with torch.")
+    assert "\n" not in message and "Traceback" not in message
+    assert all(t.message == message for t in result.tests)
 
 
 @pytest.mark.parametrize("case, code", [
@@ -323,7 +323,8 @@ def test_torch_imported_at_run_time_is_caught_by_the_guard(grade, case, code):
     for test in result.tests:
         if uses_backward(test.name):
             assert test.status is not Status.PASS
-            assert f"line {line}: `import torch` uses torch. This kata is by hand" in test.message, test.message
+            assert f"line {line}: `import torch` uses torch. " in test.message, test.message
+            assert "by hand" in test.message
             assert Path(KATA.filename).name in test.message
 
 
