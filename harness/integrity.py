@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 # Autodiff libraries, and the grader itself (its oracle is not the learner's to call or change).
 BANNED = ("torch", "jax", "jaxlib", "tensorflow", "autograd", "mxnet", "paddle", "functorch", "harness")
@@ -94,3 +95,23 @@ def guard(learner_file: Path) -> Iterator[None]:
         yield
     finally:
         builtins.__import__, importlib.import_module = real_import, real_import_module
+
+
+# The grader's own modules, and the torch functions the oracles call: if the learner's code swaps
+# any of them out (through sys.modules, say), the verdict can no longer be trusted.
+WATCHED_PREFIXES = ("harness.",)
+WATCHED_MODULES = ("harness", "torch", "torch.nn.functional", "numpy")
+
+
+def fingerprint() -> dict[tuple[str, str], int]:
+    """(module, attribute) -> identity, for the functions, classes and modules of every watched
+    module loaded now (plain data such as caches may change as grading runs)."""
+    names = [n for n in list(sys.modules) if n in WATCHED_MODULES or n.startswith(WATCHED_PREFIXES)]
+    return {(n, attr): id(value) for n in names if sys.modules.get(n) is not None
+            for attr, value in list(vars(sys.modules[n]).items()) if callable(value) or isinstance(value, ModuleType)}  # fmt: skip
+
+
+def tampered(before: dict[tuple[str, str], int]) -> list[str]:
+    """The watched attributes that were replaced or removed since `before` was taken."""
+    now = fingerprint()
+    return sorted(f"{module}.{attr}" for (module, attr), ident in before.items() if now.get((module, attr)) != ident)

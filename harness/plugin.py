@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import profiles, registry, workspace
+from harness import integrity, profiles, registry, workspace
 from harness.learner import load, shown_path
 from harness.limits import time_limit
 from harness.verdicts import diagnosis, explain
@@ -94,6 +94,7 @@ class KataDir(pytest.Directory):
         self.kata = registry.get(self.path.name)
         root = _impl_root(self.config) or self.path.parent
         self.learner_file = self.kata.learner_file(root)
+        self.baseline: dict | None = None  # the grader's fingerprint, taken before the learner's code runs
 
     def collect(self):
         if self.path == self.kata.learner_file().parent and workspace.ensure(self.kata):
@@ -140,8 +141,18 @@ def pytest_runtest_setup(item: pytest.Item):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    with time_limit(item.config.getoption("test_timeout") if item.getparent(KataDir) else None):
+    kata_dir = item.getparent(KataDir)
+    if kata_dir is None:
         return (yield)
+    with time_limit(item.config.getoption("test_timeout")):
+        outcome = yield
+    changed = integrity.tampered(kata_dir.baseline) if kata_dir.baseline else []
+    if changed:
+        raise integrity.IntegrityError(
+            f"{shown_path(kata_dir.learner_file)} changed the grader itself ({', '.join(changed[:3])}):"
+            " the grade cannot be trusted. Your code may only compute its own answers."
+        )
+    return outcome
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +161,7 @@ def learner(request: pytest.FixtureRequest):
     kata_dir = request.node.getparent(KataDir)
     if kata_dir is None:
         raise RuntimeError("the `learner` fixture only exists inside a kata folder (pytest katas/<id>)")
+    kata_dir.baseline = integrity.fingerprint()  # before any of the learner's code has run
     return load(kata_dir.learner_file)
 
 

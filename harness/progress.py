@@ -28,8 +28,10 @@ class Standing:
 def first_task(kata: Kata) -> str:
     """The first function (or class) the stub asks for, from its source."""
     tree = ast.parse(kata.pristine_path.read_text())
-    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
-    return f"{names[0]}()" if names else kata.filename
+    tasks = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    if not tasks:
+        return kata.filename
+    return f"class {tasks[0].name}" if isinstance(tasks[0], ast.ClassDef) else f"{tasks[0].name}()"
 
 
 def best_time(store: Store, kata: Kata) -> float | None:

@@ -23,8 +23,11 @@ STATUS_MARK = {Status.PASS: ("PASS", "green"), Status.FAIL: ("FAIL", "yellow"), 
 
 
 def console(stderr: bool = False) -> Console:
-    # Off a terminal, lines are never hard-wrapped: logs and pipes get each message whole.
-    return Console(stderr=stderr, highlight=False, soft_wrap=not sys.stdout.isatty())
+    # Off a terminal, lines are never hard-wrapped (logs and pipes get each message whole) and
+    # tables get room (COLUMNS, else 140) rather than rich's 80 columns.
+    tty = sys.stdout.isatty()
+    width = None if tty else int(os.environ.get("COLUMNS") or 140)
+    return Console(stderr=stderr, highlight=False, soft_wrap=not tty, width=width)
 
 
 def fancy(out: Console) -> bool:
