@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from harness import formats, progress, registry, ui, workspace
-from harness.learner import shown_path
+from harness.registry import shown_path
 from harness.results import KataResult, Status
 from harness.sandbox import Limits, Sandbox
 from harness.limits import TestTimeout, time_limit

@@ -30,7 +30,9 @@ from pathlib import Path
 
 from harness import registry
 from harness.dot import quote
-from harness.learner import LearnerLoadError, NotImplementedYet, format_frames, learner_code, learner_frames, load, shown_path
+from harness.checks import NotImplementedYet
+from harness.learner import LearnerLoadError, format_frames, learner_code, learner_frames, load
+from harness.registry import shown_path
 
 KATA_ID = "03_graph"
 SEED_X = 2.0

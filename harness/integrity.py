@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
+from harness.registry import shown_path
+
 # Autodiff libraries, and the grader itself (its oracle is not the learner's to call or change).
 BANNED = ("torch", "jax", "jaxlib", "tensorflow", "autograd", "mxnet", "paddle", "functorch", "harness")
 
@@ -79,15 +81,16 @@ def guard(learner_file: Path) -> Iterator[None]:
         banned = _banned(name)
         line = from_learner(depth) if banned else None
         if line is not None:
-            raise IntegrityError(message(str(learner_file), line, banned, f"import {name}"))
+            raise IntegrityError(message(shown_path(learner_file), line, banned, f"import {name}"))
 
+    # Depth 3 from from_learner(): past check() and the guarded function, to the code importing.
     def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
         if level == 0:
-            check(name, 2)
+            check(name, 3)
         return real_import(name, globals, locals, fromlist, level)
 
     def guarded_import_module(name, package=None):
-        check(name, 2)
+        check(name, 3)
         return real_import_module(name, package)
 
     builtins.__import__, importlib.import_module = guarded_import, guarded_import_module

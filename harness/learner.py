@@ -11,26 +11,18 @@ import importlib.util
 import os
 import sys
 import traceback
+import unittest
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from _pytest.outcomes import Exit, OutcomeException
+
 from harness import integrity
 from harness.checks import KataFailure, NotImplementedYet
 from harness.limits import TestTimeout
-from harness.registry import REPO_ROOT
-
-
-def shown_path(path: Path | str) -> str:
-    """A path as the learner should read it: relative to the current folder or the repo when inside."""
-    path = Path(path).resolve()
-    for base in (Path.cwd(), REPO_ROOT):
-        try:
-            return str(path.relative_to(base))
-        except ValueError:
-            continue
-    return str(path)
+from harness.registry import shown_path
 
 
 class LearnerLoadError(Exception):
@@ -71,6 +63,7 @@ def on_call(name: str) -> None:
 
 
 _current_file: Path | None = None  # the learner file loaded last: the one whose code is running
+interrupts_are_the_learners = False  # True in a grading child, where no terminal sends Ctrl-C
 
 
 @contextlib.contextmanager
@@ -85,9 +78,15 @@ def learner_code() -> Iterator[None]:
             yield
     except NotImplementedError as exc:
         raise NotImplementedYet(str(exc)) from exc
-
-
-stubs_fail_fast = learner_code
+    except (OutcomeException, Exit, unittest.SkipTest, KeyboardInterrupt) as exc:
+        # pytest.skip(), pytest.exit(), pytest.fail(), a SkipTest or (where no one can press
+        # Ctrl-C) a KeyboardInterrupt from the code under test: it may fail a check, never skip or
+        # stop one.
+        if isinstance(exc, KeyboardInterrupt) and not interrupts_are_the_learners:
+            raise
+        frames = learner_frames(exc.__traceback__, _current_file) if _current_file else []
+        where = f"{frames[-1].name}() raised" if frames else "The code under test raised"
+        raise KataFailure(f"{where} {type(exc).__name__} ({exc}): it may not skip or stop the checks.") from None
 
 
 @dataclass(frozen=True)

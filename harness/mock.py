@@ -29,7 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness import mock_report, registry
-from harness.learner import shown_path
+from harness.registry import shown_path
 from harness.mock_session import HINT_PENALTY, Answer, Session, create, freeze, keep_version, latest_unfinished, pick_katas, start_clock
 from harness.results import KataResult, Status
 from harness.sandbox import Sandbox

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from harness import integrity, profiles, registry, workspace
-from harness.learner import load, shown_path
+from harness.learner import load
+from harness.registry import shown_path
 from harness.limits import time_limit
 from harness.verdicts import diagnosis, explain
 

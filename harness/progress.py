@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass
 
 from harness import workspace
-from harness.learner import shown_path
+from harness.registry import shown_path
 from harness.registry import Kata
 from harness.results import KataResult, Status
 from harness.store import Store

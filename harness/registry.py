@@ -94,3 +94,14 @@ def get(kata_id: str) -> Kata:
         if kata.id == kata_id:
             return kata
     raise KeyError(f"no kata {kata_id!r}; the katas are: {', '.join(k.id for k in katas())}")
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as the learner should read it: relative to the current folder or the repo when inside."""
+    path = Path(path).resolve()
+    for base in (Path.cwd(), REPO_ROOT):
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)

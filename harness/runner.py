@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import registry
-from harness.learner import shown_path
+from harness.registry import shown_path
 from harness.results import KataResult, Status, TestResult
 
 
@@ -27,9 +27,11 @@ class _Collector:
         self.tests: dict[str, TestResult] = {}
         self.collect_error: str | None = None
         self.on_event = on_event or (lambda kind, payload: None)
+        self.collected: list[str] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.on_event("collected", [item.nodeid.rsplit("::", 1)[-1] for item in session.items])
+        self.collected = [item.nodeid.rsplit("::", 1)[-1] for item in session.items]
+        self.on_event("collected", self.collected)
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         self.on_event("start", nodeid.rsplit("::", 1)[-1])
@@ -51,6 +53,10 @@ class _Collector:
             )
         elif report.when == "call" and report.passed:
             self.tests[name] = TestResult(name, Status.PASS, None, weight, weight, report.duration)
+        elif report.skipped and name not in self.tests:
+            # Nothing in a spec skips: a skip came from the learner's code (pytest.skip, SkipTest).
+            message = "Skipped, which a check may not be: the code under test asked pytest to skip it."
+            self.tests[name] = TestResult(name, Status.FAIL, message, 0.0, weight, report.duration)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -84,7 +90,11 @@ def grade(
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args, plugins=[collector])
-    tests = list(collector.tests.values())
+    # Every collected check has a result; one that never reported (the session was stopped) is an
+    # error, never a pass.
+    stopped = "Not run: grading stopped before this check (the code under test stopped the session)."
+    tests = [collector.tests.get(name) or TestResult(name, Status.ERROR, stopped, 0.0, kata.weight(name))
+             for name in collector.collected] or list(collector.tests.values())  # fmt: skip
     if collector.collect_error or not tests:
         status, error = Status.ERROR, collector.collect_error or "the spec collected no tests"
     elif any(t.status is Status.ERROR for t in tests):

@@ -10,6 +10,7 @@ already sent are kept and the test it was running becomes an error that says wha
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -21,7 +22,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from harness import registry
-from harness.learner import shown_path
+from harness.registry import shown_path
 from harness.limits import cap_memory
 from harness.results import KataResult, Status, TestResult
 
@@ -37,6 +38,7 @@ class Limits:
 def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn: Connection) -> None:
     from harness import learner, runner
 
+    os.setpgid(0, 0)  # a group of its own: whatever the learner's code forks dies with it (see _reap)
     def send(kind: str, payload: object) -> None:
         conn.send((kind, payload))
 
@@ -47,9 +49,19 @@ def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn
     os.dup2(devnull, 2)
     cap_memory()
     learner.on_call = lambda name: send("call", name)  # so a crash can be placed in a function
+    learner.interrupts_are_the_learners = True
     args = ("--test-timeout", str(limits.test_s), "--kata-shard", shard)
     send("done", runner.grade(kata_id, impl_root, pytest_args=args, on_event=send))
     conn.close()
+    os._exit(0)  # without waiting for threads the learner's code may have left running
+
+
+def _reap(process: multiprocessing.Process) -> None:
+    """End a grading child and every process it started (its process group)."""
+    process.join(2)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.join(5)
 
 
 def _death(exitcode: int | None) -> str:
@@ -111,7 +123,7 @@ class Sandbox:
             for receiver in ready:
                 self._receive(by_receiver[receiver], on_test)
         for s in shards:
-            s.process.join(5)
+            _reap(s.process)
             s.receiver.close()
         return self._merge(kata, root, shards, time.perf_counter() - start)
 
@@ -152,7 +164,7 @@ class Sandbox:
         per_shard = []
         for s in shards:
             if s.outcome is not None:
-                per_shard.append(s.outcome.tests)
+                per_shard.append(s.outcome.tests)  # runner.grade gives every collected check a result
                 if s.outcome.error:
                     errors.append(s.outcome.error)
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -86,15 +87,23 @@ class Store:
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            aside = self._aside_path
             self.path.rename(aside)
-            for suffix in ("-wal", "-shm"):
+            for suffix in ("-wal", "-shm"):  # copied beside it already; the originals belong to the damaged file
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             self.notice = (
                 f"Your progress file {self.path} could not be read ({exc}). It was kept as {aside};"
                 " a new one was started. Nothing was deleted."
             )
             self._db = self._open()
+
+    def _aside(self) -> Path:
+        """A name for a corrupted file that no earlier one holds."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside, n = self.path.with_name(f"{self.path.name}.corrupt-{stamp}"), 1
+        while aside.exists():
+            aside, n = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}"), n + 1
+        return aside
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -105,6 +114,13 @@ class Store:
                 raise sqlite3.DatabaseError("integrity check failed")
             version = db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError:
+            # Copy the journal aside while this connection still holds it: closing the last
+            # connection may delete the -wal file, and it may hold the last writes.
+            self._aside_path = self._aside()
+            for suffix in ("-wal", "-shm"):
+                journal = Path(f"{self.path}{suffix}")
+                if journal.exists():
+                    shutil.copy2(journal, f"{self._aside_path}{suffix}")
             db.close()
             raise
         if version > SCHEMA_VERSION:

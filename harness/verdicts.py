@@ -11,7 +11,8 @@ from pathlib import Path
 from harness.checks import Diagnosis, KataFailure, NotImplementedYet
 from harness.limits import TestTimeout
 from harness.integrity import IntegrityError
-from harness.learner import LearnerLoadError, format_frames, learner_frames, shown_path
+from harness.learner import LearnerLoadError, format_frames, learner_frames
+from harness.registry import shown_path
 
 # Hypothesis' own note repeats the example as a raw repr (with the learner's module object in it);
 # the spec attaches a readable one instead.

@@ -201,3 +201,11 @@ def run(kata_ids: list[str], *, verbose: bool = False, out=print) -> bool:
         else:
             out(f"  no mistake catalog (harness/catalog/{kata_id}.toml)")
     return all_ok
+
+
+if __name__ == "__main__":  # `python -m harness.verify` is `kata verify`
+    import sys
+
+    from harness import cli
+
+    sys.exit(cli.main(["verify", *sys.argv[1:]]))

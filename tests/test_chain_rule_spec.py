@@ -2,6 +2,8 @@
 
 Wrong submissions are the reference with one or two functions redefined (a later def replaces an
 earlier one), so each test shows exactly which checks a mistake costs and which it leaves standing.
+harness/catalog/01_chain_rule.toml holds the classic slips as data (tests/test_catalog.py proves each
+is named); here, what a learner reads for some of them, and that a slip it does not list gets no name.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 import torch
 from conftest import solution_source
 
-from harness import registry, runner
+from harness import catalog, registry, runner
 from harness import tolerances as tol
 from harness.oracles import chain_rule as oracle
 from harness.results import Status
@@ -44,6 +46,10 @@ def grade(submission, source: str) -> dict[str, str | None]:
 
 def failures(verdicts: dict[str, str | None]) -> dict[str, str]:
     return {name: message for name, message in verdicts.items() if message is not None}
+
+
+def diagnosis(mistake: str) -> str:
+    return "Likely mistake: " + catalog.load(KATA).mistake(mistake).diagnosis
 
 
 def overriding(code: str) -> str:
@@ -134,13 +140,15 @@ def test_a_forgotten_inner_derivative_is_named(submission):
     # Shrunk to x = 0, where the answer is 0 and the outer derivative alone is cos(1).
     assert failed["test_sin_square_grad_on_floats"].splitlines() == [
         "sin_square_grad(0.0) is 0.5403023059, but torch gives 0 (error 0.54).",
-        "Likely mistake: yours equals cos(x**2 + 1); that is the outer derivative alone:"
-        " multiply it by the inner derivative, d/dx (x**2 + 1) = 2*x.",
+        diagnosis("inner_forgotten"),
     ]
-    on_arrays = failed["test_sin_square_grad_on_arrays"]
-    assert on_arrays.startswith("sin_square_grad(x) disagrees with torch at")
-    assert "yours" in on_arrays and "Likely mistake: yours equals cos(x**2 + 1)" in on_arrays
-    assert "Smallest failing example:\nx = np.array([" in on_arrays
+    # On arrays: the sentence, the likely mistake, the numbers (x, yours, torch's), the smallest example.
+    lines = failed["test_sin_square_grad_on_arrays"].splitlines()
+    assert re.fullmatch(r"sin_square_grad\(x\) disagrees with torch at \d+ of \d+ points\.", lines[0]), lines[0]
+    assert lines[1] == diagnosis("inner_forgotten")
+    example = lines.index("Smallest failing example:")
+    assert lines.index("    x                yours              torch") < example
+    assert lines[example + 1].startswith("x = np.array([")
 
 
 def test_math_cos_on_an_array_is_told_to_use_np_cos(submission):
@@ -156,8 +164,8 @@ def test_math_cos_on_an_array_is_told_to_use_np_cos(submission):
     assert set(failed) == {"test_sin_square_grad_on_arrays"}  # floats are fine with math.cos
     message = failed["test_sin_square_grad_on_arrays"]
     assert message.startswith("sin_square_grad(x) raised TypeError for an array x of shape (1,):")
+    assert message.splitlines()[1] == diagnosis("math_on_arrays")  # which says: np.sin, np.cos, ... use those
     assert "return 2 * x * math.cos(x**2 + 1)" in message  # their line, so they know where
-    assert "np.sin, np.cos" in message and "use those" in message
     assert "Traceback" not in message
 
 
@@ -175,7 +183,7 @@ def test_a_missing_link_in_the_nested_chain_is_named(submission):
     failed = failures(grade(submission, source))
     assert set(failed) == {"test_nested_grad_on_floats", "test_nested_grad_on_arrays"}
     assert failed["test_nested_grad_on_floats"].startswith("nested_grad(0.0) is 0.6397000084, but torch gives 1.919100025")
-    assert "the innermost link is missing: d/dx (3*x + 1) = 3." in failed["test_nested_grad_on_floats"]
+    assert failed["test_nested_grad_on_floats"].splitlines()[1] == diagnosis("nested_missing_inner")
 
 
 def test_compose_grad_with_the_outer_derivative_at_x_is_named(submission):
@@ -185,7 +193,7 @@ def test_compose_grad_with_the_outer_derivative_at_x_is_named(submission):
     message = failed["test_compose_grad_matches_torch"]
     assert message.startswith("compose_grad(f_grad, g, g_grad)(x), the derivative of ")
     assert "disagrees with torch" in message
-    assert "Likely mistake: yours equals f_grad(x) * g_grad(x); the outer derivative is taken at the inner value" in message
+    assert message.splitlines()[1] == diagnosis("compose_outer_at_x")
     # The example says which f and g, and what the learner's function was given.
     assert "f(t) = " in message and "f_grad(t) = " in message and "g_grad(x) = " in message
 
@@ -193,9 +201,10 @@ def test_compose_grad_with_the_outer_derivative_at_x_is_named(submission):
 def test_compose_grad_must_return_a_function(submission):
     source = overriding("def compose_grad(f_grad, g, g_grad):\n    def grad(x):\n        return f_grad(g(x)) * g_grad(x)\n")
     failed = failures(grade(submission, source))
-    assert failed["test_compose_grad_matches_torch"].startswith(
-        "compose_grad(f_grad, g, g_grad) should return a function of x (a def inside it, or a lambda), but it returned None."
-    )
+    assert failed["test_compose_grad_matches_torch"].splitlines()[:2] == [
+        "compose_grad(f_grad, g, g_grad) should return a function of x (a def inside it, or a lambda), but it returned None.",
+        diagnosis("compose_not_a_function"),
+    ]
 
 
 def test_a_wrong_symbolic_derivative_fails_with_values_and_proof(submission):
@@ -209,12 +218,14 @@ def test_a_wrong_symbolic_derivative_fails_with_values_and_proof(submission):
     )
     failed = failures(grade(submission, source))
     assert set(failed) == {"test_sin_square_grad_symbolic_values", "test_sin_square_grad_symbolic_is_exact"}
-    values = failed["test_sin_square_grad_symbolic_values"]
-    assert values.startswith("sin_square_grad_symbolic() = cos(x**2 + 1) disagrees with torch at 12 of 13 points")
-    assert "-3                 -0.8390715291      5.034429174" in values  # x, yours, torch's
+    values = failed["test_sin_square_grad_symbolic_values"].splitlines()
+    # The numeric answer's slips, recognised in the symbolic one from its values at the points shown.
+    assert values[0] == "sin_square_grad_symbolic() = cos(x**2 + 1) disagrees with torch at 12 of 13 points."
+    assert values[1] == diagnosis("inner_forgotten")
+    assert "    -3               -0.8390715291      5.034429174" in values  # x, yours, torch's
     assert failed["test_sin_square_grad_symbolic_is_exact"] == (
         "sin_square_grad_symbolic() is cos(x**2 + 1), which is not exactly d/dx sin(x**2 + 1) = 2*x*cos(x**2 + 1):"
-        " sympy.simplify(yours - that) is (1 - 2*x)*cos(x**2 + 1), not 0."
+        " sympy.simplify(yours - that) is (1 - 2*x)*cos(x**2 + 1), not 0.\n" + diagnosis("inner_forgotten")
     )
 
 
@@ -251,8 +262,7 @@ def test_chain_rule_with_the_outer_derivative_at_x_is_caught_by_substitution(sub
     assert set(failed) == {"test_chain_rule_symbolic_with_concrete_functions"}  # it is a product with g'(x)
     assert failed["test_chain_rule_symbolic_with_concrete_functions"] == (
         "With f(t) = sin(t) and g(x) = x**2, chain_rule_symbolic() = Derivative(f(x), x)*Derivative(g(x), x)"
-        " becomes 2*x*cos(x), but d/dx sin(x**2) = 2*x*cos(x**2)."
-        " In yours f is applied to x itself; f' belongs at the inner value g(x)."
+        " becomes 2*x*cos(x), but d/dx sin(x**2) = 2*x*cos(x**2).\n" + diagnosis("chain_outer_at_x")
     )
 
 
@@ -268,16 +278,31 @@ def test_chain_rule_left_unevaluated_is_not_outer_times_inner(submission):
     failed = failures(grade(submission, source))
     # Its value is right once f and g are known; its form is not the chain rule.
     assert set(failed) == {"test_chain_rule_symbolic_is_outer_times_inner"}
-    assert failed["test_chain_rule_symbolic_is_outer_times_inner"].startswith(
-        "chain_rule_symbolic() is Derivative(f(g(x)), x); write it as a product:"
-    )
+    message = failed["test_chain_rule_symbolic_is_outer_times_inner"]
+    assert message.startswith("chain_rule_symbolic() is Derivative(f(g(x)), x); write it as a product:")
+    assert "Likely mistake" not in message  # its values are right: no slip of the catalog explains it
 
 
 def test_grading_is_deterministic(submission):
     source = overriding("def compose_grad(f_grad, g, g_grad):\n    return lambda x: f_grad(g(x))\n")
     first, again = grade(submission, source), grade(submission, source)
     assert first == again
-    assert "Likely mistake: yours equals f_grad(g(x)); the inner derivative is missing" in first["test_compose_grad_matches_torch"]
+    assert diagnosis("compose_inner_forgotten") in first["test_compose_grad_matches_torch"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "def sin_square_grad(x):\n    return np.cos(x**2 + 1) * x\n",  # the 2 of 2*x dropped
+        "def nested_grad(x):\n    return 2 * np.tanh(3 * x + 1)\n",  # two links missing at once
+        "def compose_grad(f_grad, g, g_grad):\n    return lambda x: f_grad(x)\n",  # two slips at once
+        "def sin_square_grad_symbolic():\n    import sympy\n    return sympy.Derivative(sympy.cos(sympy.Symbol('x')), sympy.Symbol('x'))\n",
+    ],
+    ids=["factor_2_dropped", "two_nested_links", "compose_two_slips", "wrong_derivative_unevaluated"],
+)
+def test_a_slip_no_catalog_mistake_explains_is_given_no_name(submission, code):
+    failed = failures(grade(submission, overriding(code)))
+    assert failed and all("Likely mistake" not in message for message in failed.values()), failed
 
 
 # --- the oracle's own data -----------------------------------------------------------------------

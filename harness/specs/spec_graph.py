@@ -30,7 +30,8 @@ from harness import tolerances as tol
 from harness.checks import Diagnosis, KataFailure, describe, example_on_failure, expect_close, expect_scalar
 from harness.diagnoses import known
 from harness.dot import Dot, DotError, parse as parse_dot
-from harness.learner import NotImplementedYet, stubs_fail_fast
+from harness.checks import NotImplementedYet
+from harness.learner import learner_code
 from harness.oracles import graph as oracle
 from harness.strategies import Expression, expression, expressions
 
@@ -218,7 +219,7 @@ def build(learner, expr: Expression) -> Built:
     value_type = learner.Value
     nodes: list = []
     where: dict[int, tuple[int, int | None]] = {}
-    with stubs_fail_fast():
+    with learner_code():
         for name, value in zip(expr.names, expr.inputs):
             nodes.append(value_type(value, label=name))
         for k, instr in enumerate(expr.steps, start=len(expr.inputs)):
@@ -297,7 +298,7 @@ def check_structure(built: Built) -> None:
 
 def check_grads(built: Built, ev: oracle.Evaluation) -> None:
     """After root.backward(), every node torch has carries torch's grad; the first one wrong going back is named."""
-    with stubs_fail_fast():
+    with learner_code():
         built.root.backward()
     for node, want in built.torch_grads(ev):
         got = expect_scalar(node.grad, what=built.attr(node, "grad"))
@@ -585,7 +586,7 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 def dot_of(learner) -> tuple[Built, str, Dot]:
     """to_dot() of the seed expression after backward(), parsed; a failure says why it is not a digraph."""
     built = build(learner, seed(tol.GRAPH_DOT_X))
-    with stubs_fail_fast():
+    with learner_code():
         built.root.backward()
     text = learner.to_dot(built.root)
     if not isinstance(text, str):
