@@ -85,8 +85,8 @@ def test_the_pristine_stub_fails_every_check_as_not_implemented(submission):
     for name, message in failed.items():
         assert re.fullmatch(r"[\w.]+\(\) is not implemented yet: write it in \S+graph.py \(line \d+ raises NotImplementedError\)\.", message), (name, message)
     # Each op's checks stop at that op's own stub (a - b waits on -b first).
-    assert failed["test_forward_op[sin]"].startswith("sin() is not implemented yet")
-    assert failed["test_forward_op[-]"].startswith("__neg__() is not implemented yet")
+    assert failed["test_forward_op[sin]"].startswith("Value.sin() is not implemented yet")
+    assert failed["test_forward_op[-]"].startswith("Value.__neg__() is not implemented yet")
 
 
 def test_assigning_a_grad_instead_of_adding_is_named(submission):
