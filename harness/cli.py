@@ -129,7 +129,7 @@ def cmd_watch(args, store: Store, out) -> int:
     root = _impl(args.impl)
     if root is None:
         workspace.ensure(kata)
-    sandbox = Sandbox(_limits(args), warm_run=True)  # slower to start, then every save is graded warm
+    sandbox = Sandbox(_limits(args), warm_run=True, spares=True)  # slower to start, then every save is graded warm
     sandbox.warm_up()
     banner = f"Watching {shown_path(kata.learner_file(root))}: save it to re-grade. Ctrl-C to stop."
     out.print(banner)
@@ -150,6 +150,8 @@ def cmd_watch(args, store: Store, out) -> int:
         watch(kata, sandbox, show, root)
     except KeyboardInterrupt:
         out.print("\nStopped watching.")
+    finally:
+        sandbox.close()
     return EXIT_OK
 
 

@@ -100,10 +100,11 @@ def guard(learner_file: Path) -> Iterator[None]:
         builtins.__import__, importlib.import_module = real_import, real_import_module
 
 
-# The grader's own modules, and the torch functions the oracles call: if the learner's code swaps
-# any of them out (through sys.modules, say), the verdict can no longer be trusted.
+# The grader's own modules and torch's functional ops, which the oracles call: if the learner's code
+# swaps any of them out (through sys.modules, say), the verdict can no longer be trusted. (All of
+# torch and numpy would be ~3000 names to compare after every check, ~10% of a grade.)
 WATCHED_PREFIXES = ("harness.",)
-WATCHED_MODULES = ("harness", "torch", "torch.nn.functional", "numpy")
+WATCHED_MODULES = ("harness", "torch.nn.functional")
 
 
 def fingerprint() -> dict[tuple[str, str], int]:
@@ -116,5 +117,9 @@ def fingerprint() -> dict[tuple[str, str], int]:
 
 def tampered(before: dict[tuple[str, str], int]) -> list[str]:
     """The watched attributes that were replaced or removed since `before` was taken."""
-    now = fingerprint()
-    return sorted(f"{module}.{attr}" for (module, attr), ident in before.items() if now.get((module, attr)) != ident)
+    missing = object()
+    return sorted(
+        f"{module}.{attr}"
+        for (module, attr), ident in before.items()
+        if id(vars(sys.modules.get(module, sys)).get(attr, missing)) != ident
+    )

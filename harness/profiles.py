@@ -15,9 +15,9 @@ _common = dict(
 )
 
 # Same code, same examples, same verdict on every run: for grades, mock interviews and batches.
-# 25 examples: real mistakes show on the first few (hypothesis starts from the simplest inputs),
+# 20 examples: real mistakes show on the first few (hypothesis starts from the simplest inputs),
 # and a re-grade on save must stay well under a second (see benchmarks/).
-settings.register_profile(GRADING, derandomize=True, max_examples=25, print_blob=False, **_common)
+settings.register_profile(GRADING, derandomize=True, max_examples=20, print_blob=False, **_common)
 # New examples on each run; a failure prints the seed to replay it with --hypothesis-seed.
 settings.register_profile(PRACTICE, derandomize=False, max_examples=100, print_blob=True, **_common)
 

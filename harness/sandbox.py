@@ -35,12 +35,17 @@ class Limits:
     kata_s: float = 60.0
 
 
-def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn: Connection) -> None:
+def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn: Connection, spare: bool) -> None:
     from harness import learner, runner
 
     os.setpgid(0, 0)  # a group of its own: whatever the learner's code forks dies with it (see _reap)
+
     def send(kind: str, payload: object) -> None:
         conn.send((kind, payload))
+        if kind == "collected" and spare:
+            # A spare started ahead of the next save: pytest is up and the spec collected; wait for
+            # the go. The learner's file is read only after it, so the newest save is graded.
+            conn.recv()
 
     # Whatever the learner's code writes outside pytest's capture (or a crash dump) is not the
     # caller's output: the verdict says what happened.
@@ -81,6 +86,7 @@ class _Shard:
     function: str | None = None  # the learner function last entered in the running test
     outcome: KataResult | None = None
     cause: str | None = None
+    spare: bool = False  # started ahead, waiting for "go" after collection
 
     @property
     def open(self) -> bool:
@@ -92,13 +98,29 @@ class Sandbox:
 
     warm_run: also grade every reference once in the server (slower to start, faster per grade);
     for watch, mock interviews and batches. shards: children per grade (default: one per core, 2 max).
+    spares: after each grade, start the children for the next grade of the same file, so that the
+    next save finds pytest already up and the spec collected (watch mode).
     """
 
-    def __init__(self, limits: Limits = Limits(), *, warm_run: bool = False, shards: int | None = None) -> None:
+    def __init__(
+        self, limits: Limits = Limits(), *, warm_run: bool = False, shards: int | None = None, spares: bool = False
+    ) -> None:
         self.limits = limits
         self.shards = shards or max(1, min(2, os.cpu_count() or 1))
+        self.spares = spares
+        self._spare: dict[tuple, list[_Shard]] = {}
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(["harness.warm", "harness.warm_run"] if warm_run else ["harness.warm"])
+
+    def close(self) -> None:
+        """End the spare children waiting for a next grade."""
+        for shards in self._spare.values():
+            for s in shards:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(s.process.pid, signal.SIGKILL)
+                s.process.join(5)
+                s.receiver.close()
+        self._spare.clear()
 
     def warm_up(self) -> None:
         """Start the server and wait for its preloading, rather than paying for it on the first grade."""
@@ -110,7 +132,12 @@ class Sandbox:
         kata = registry.get(kata_id)
         root = Path(impl_root).resolve() if impl_root is not None else None
         start = time.perf_counter()
-        shards = [self._start(kata_id, root, f"{i}/{self.shards}") for i in range(self.shards)]
+        key = (kata_id, root)
+        shards = self._spare.pop(key, None) or self._start_all(kata_id, root, spare=False)
+        for s in shards:
+            if s.spare:
+                with contextlib.suppress(OSError):  # a spare that died meanwhile is reported below
+                    s.receiver.send("go")
         deadline = start + self.limits.kata_s
         while any(s.open for s in shards):
             by_receiver = {s.receiver: s for s in shards if s.open}
@@ -125,16 +152,22 @@ class Sandbox:
         for s in shards:
             _reap(s.process)
             s.receiver.close()
-        return self._merge(kata, root, shards, time.perf_counter() - start)
+        result = self._merge(kata, root, shards, time.perf_counter() - start)
+        if self.spares:  # ready for the next save of the same file while the learner reads this verdict
+            self._spare[key] = self._start_all(kata_id, root, spare=True)
+        return result
 
-    def _start(self, kata_id: str, root: Path | None, shard: str) -> _Shard:
-        receiver, sender = self._ctx.Pipe(duplex=False)
+    def _start_all(self, kata_id: str, root: Path | None, *, spare: bool) -> list[_Shard]:
+        return [self._start(kata_id, root, f"{i}/{self.shards}", spare) for i in range(self.shards)]
+
+    def _start(self, kata_id: str, root: Path | None, shard: str, spare: bool) -> _Shard:
+        here, there = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
-            target=_child, args=(kata_id, str(root) if root else None, self.limits, shard, sender), daemon=True
+            target=_child, args=(kata_id, str(root) if root else None, self.limits, shard, there, spare), daemon=True
         )
         process.start()
-        sender.close()
-        return _Shard(process, receiver)
+        there.close()
+        return _Shard(process, here, spare=spare)
 
     @staticmethod
     def _receive(shard: _Shard, on_test: Callable[[TestResult], None] | None) -> None:

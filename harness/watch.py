@@ -10,7 +10,7 @@ from harness.registry import Kata
 from harness.results import KataResult
 from harness.sandbox import Sandbox
 
-POLL_S = 0.02  # stat() of one file is ~2 µs; polling keeps this free of platform watcher quirks
+POLL_S = 0.01  # stat() of one file is ~2 µs; polling keeps this free of platform watcher quirks
 
 
 def signature(path: Path) -> tuple[int, int] | None:

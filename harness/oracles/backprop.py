@@ -38,8 +38,29 @@ class Network:
     dZ2: np.ndarray
 
 
+# Grading is derandomized, so every grade meets the same examples: the warm grading server fills
+# this memo once (harness/warm_run.py) and each forked grade reads it instead of running torch again.
+_memo: dict[bytes, Network] = {}
+MEMO_LIMIT = 20_000
+
+
+def _key(*arrays: np.ndarray) -> bytes:
+    parts = [np.ascontiguousarray(a, dtype=np.float64) for a in arrays]
+    return b"|".join(repr(a.shape).encode() + a.tobytes() for a in parts)
+
+
 def network(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> Network:
-    """Forward and backward pass of kata 02's network, by torch autograd."""
+    """Forward and backward pass of kata 02's network, by torch autograd (memoized, read-only)."""
+    key = _key(X, y, *(params[name] for name in PARAM_NAMES))
+    found = _memo.get(key)
+    if found is None:
+        found = _network(X, y, params)
+        if len(_memo) < MEMO_LIMIT:
+            _memo[key] = found
+    return found
+
+
+def _network(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> Network:
     p = {name: _tensor(params[name], requires_grad=True) for name in PARAM_NAMES}
     Z1 = _tensor(X) @ p["W1"] + p["b1"]
     A1 = torch.relu(Z1)
@@ -50,16 +71,23 @@ def network(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> Netw
         node.retain_grad()
     loss.backward()
     return Network(
-        Z1=Z1.detach().numpy(),
-        A1=A1.detach().numpy(),
-        Z2=Z2.detach().numpy(),
-        A2=A2.detach().numpy(),
+        Z1=_frozen(Z1.detach()),
+        A1=_frozen(A1.detach()),
+        Z2=_frozen(Z2.detach()),
+        A2=_frozen(A2.detach()),
         loss=loss.item(),
-        grads={name: p[name].grad.numpy() for name in PARAM_NAMES},
-        dZ1=Z1.grad.numpy(),
-        dA1=A1.grad.numpy(),
-        dZ2=Z2.grad.numpy(),
+        grads={name: _frozen(p[name].grad) for name in PARAM_NAMES},
+        dZ1=_frozen(Z1.grad),
+        dA1=_frozen(A1.grad),
+        dZ2=_frozen(Z2.grad),
     )
+
+
+def _frozen(tensor: torch.Tensor) -> np.ndarray:
+    """A read-only copy: a memoized expected value must not be changeable by whoever holds it."""
+    array = tensor.numpy().copy()
+    array.setflags(write=False)
+    return array
 
 
 def bce(y_hat: np.ndarray, y: np.ndarray) -> float:
