@@ -12,6 +12,7 @@ Written to OUT: <learner>/results.json (Gradescope), <learner>/junit.xml, <learn
 from __future__ import annotations
 
 import csv
+import functools
 import shutil
 import tempfile
 import threading
@@ -77,11 +78,11 @@ def _unzip(archive: Path, into: Path) -> Path:
     return into
 
 
-def _error_results(katas: list[registry.Kata], file_root: str, message: str, max_scores: dict[str, float]) -> list[KataResult]:
+def _error_results(katas: list[registry.Kata], file_root: str, message: str, max_score) -> list[KataResult]:
     """A submission that could not be laid out: every kata an error worth 0 of its full points."""
     return [
         KataResult(k.id, f"{file_root}/{k.id}/{k.filename}", Status.ERROR,
-                   [TestResult("grading", Status.ERROR, message, 0.0, max_scores[k.id])], message)  # fmt: skip
+                   [TestResult("grading", Status.ERROR, message, 0.0, max_score(k.id))], message)  # fmt: skip
         for k in katas
     ]
 
@@ -94,9 +95,13 @@ def grade_all(
     on_done=lambda graded: None,
 ) -> list[Graded]:
     """Grade every submission in `folder`; `on_done(graded)` is called as each learner finishes."""
-    sandbox = Sandbox(limits, warm_run=True, shards=1)
-    # Grading each reference first warms the server and gives each kata's full points.
-    max_scores = {k.id: sandbox.grade(k.id, registry.REPO_ROOT / "solutions").max_score for k in katas}
+    sandbox = Sandbox(limits, warm_run=[k.id for k in katas], shards=1)
+
+    @functools.cache
+    def max_score(kata_id: str) -> float:
+        """A kata's full points, from grading its reference; needed only for unreadable submissions."""
+        return sandbox.grade(kata_id, registry.REPO_ROOT / "solutions").max_score
+
     staging = Path(tempfile.mkdtemp(prefix="kata-batch-"))
     lock = threading.Lock()
     done: dict[str, list[KataResult | None]] = {}
@@ -108,7 +113,7 @@ def grade_all(
             try:
                 root = _unzip(entry, staging / learner) if entry.suffix == ".zip" else entry
             except SubmissionError as exc:
-                g = Graded(learner, _error_results(katas, entry.name, str(exc), max_scores), str(exc))
+                g = Graded(learner, _error_results(katas, entry.name, str(exc), max_score), str(exc))
                 graded.append(g)
                 on_done(g)
                 continue

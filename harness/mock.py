@@ -280,12 +280,12 @@ def run(args, store: Store, out: Console) -> int:
 
 
 def _run(session: Session, store: Store, out: Console) -> int:
-    sandbox = Sandbox(warm_run=True)
+    sandbox = Sandbox(warm_run=list(session.katas))
     if session.phase == "coding":
         if session.started == 0.0:
             out.print(f"Mock interview: {', '.join(session.katas)} in {session.minutes:g} minutes.")
             out.print("Preparing the grader...")
-            sandbox.warm_up()
+            sandbox.warm_up(session.katas[0])
             for kata_id in session.katas:
                 kata = registry.get(kata_id)
                 out.print(Text(f"\n{kata.id}: {kata.title} ({kata.minutes} min budget)", style="bold"))
@@ -296,7 +296,7 @@ def _run(session: Session, store: Store, out: Console) -> int:
             session.save()
             out.print(f"\nThe clock is running: {session.minutes:g} minutes. Your practice files in katas/ are not touched.")
         else:
-            sandbox.warm_up()
+            sandbox.warm_up(session.katas[0])
         interview = Interview(session, store, out, sandbox)
         if session.remaining_s() > 0:
             interview.code()

@@ -96,14 +96,19 @@ class _Shard:
 class Sandbox:
     """Grades katas in forked children; create one and reuse it to keep the server warm.
 
-    warm_run: also grade every reference once in the server (slower to start, faster per grade);
-    for watch, mock interviews and batches. shards: children per grade (default: one per core, 2 max).
+    warm_run: also grade every reference (or those of the katas listed) once in the server (slower
+    to start, faster per grade); for watch, mock interviews and batches. shards: children per grade (default: one per core, 2 max).
     spares: after each grade, start the children for the next grade of the same file, so that the
     next save finds pytest already up and the spec collected (watch mode).
     """
 
     def __init__(
-        self, limits: Limits = Limits(), *, warm_run: bool = False, shards: int | None = None, spares: bool = False
+        self,
+        limits: Limits = Limits(),
+        *,
+        warm_run: bool | list[str] = False,
+        shards: int | None = None,
+        spares: bool = False,
     ) -> None:
         self.limits = limits
         self.shards = shards or max(1, min(2, os.cpu_count() or 1))
@@ -111,6 +116,8 @@ class Sandbox:
         self._spare: dict[tuple, list[_Shard]] = {}
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(["harness.warm", "harness.warm_run"] if warm_run else ["harness.warm"])
+        if isinstance(warm_run, list):  # read by harness.warm_run in the server, which this process starts
+            os.environ["KATA_WARM_KATAS"] = ",".join(warm_run)
 
     def close(self) -> None:
         """End the spare children waiting for a next grade."""
@@ -122,9 +129,9 @@ class Sandbox:
                 s.receiver.close()
         self._spare.clear()
 
-    def warm_up(self) -> None:
+    def warm_up(self, kata_id: str | None = None) -> None:
         """Start the server and wait for its preloading, rather than paying for it on the first grade."""
-        self.grade(registry.katas()[0].id, registry.REPO_ROOT / "solutions")
+        self.grade(kata_id or registry.katas()[0].id, registry.REPO_ROOT / "solutions")
 
     def grade(
         self, kata_id: str, impl_root: Path | None = None, on_test: Callable[[TestResult], None] | None = None
