@@ -20,10 +20,8 @@ graph under any Value.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path

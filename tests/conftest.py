@@ -44,3 +44,18 @@ def submission(tmp_path: Path):
 
 def solution_source(kata_id: str) -> str:
     return registry.get(kata_id).solution_path.read_text()
+
+
+def verdicts(kata_id: str, root: Path, checks: set[str]) -> dict[str, str | None]:
+    """Grade in-process: {check name: None if it passes, else the message the learner reads}.
+    Every one of `checks`, and nothing else, must have a result."""
+    from harness import runner
+    from harness.results import Status
+
+    result = runner.grade(kata_id, root)
+    assert {t.name for t in result.tests} == checks, result.error
+    return {t.name: (None if t.status is Status.PASS else t.message) for t in result.tests}
+
+
+def failures(graded: dict[str, str | None]) -> dict[str, str]:
+    return {name: message for name, message in graded.items() if message is not None}

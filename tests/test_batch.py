@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run, solution_source
+from conftest import run, solution_source
 
 KATA = str(Path(sys.executable).with_name("kata"))
 BUGGY = solution_source("02_backprop").replace("dZ2 = (A2 - y) / n", "dZ2 = A2 - y")

@@ -14,12 +14,11 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from conftest import solution_source
+from conftest import failures, solution_source, verdicts
 
-from harness import catalog, registry, runner
+from harness import catalog, registry
 from harness import tolerances as tol
 from harness.oracles import chain_rule as oracle
-from harness.results import Status
 
 KATA = "01_chain_rule"
 ALL_CHECKS = {
@@ -38,14 +37,7 @@ ALL_CHECKS = {
 
 
 def grade(submission, source: str) -> dict[str, str | None]:
-    """{check name: None if it passes, else the message the learner reads}."""
-    result = runner.grade(KATA, submission(KATA, source))
-    assert {t.name for t in result.tests} == ALL_CHECKS, result.error
-    return {t.name: (None if t.status is Status.PASS else t.message) for t in result.tests}
-
-
-def failures(verdicts: dict[str, str | None]) -> dict[str, str]:
-    return {name: message for name, message in verdicts.items() if message is not None}
+    return verdicts(KATA, submission(KATA, source), ALL_CHECKS)
 
 
 def diagnosis(mistake: str) -> str:

@@ -12,15 +12,14 @@ import re
 import textwrap
 
 import pytest
-from conftest import solution_source
+from conftest import failures, solution_source, verdicts
 from hypothesis import HealthCheck, given, settings
 
-from harness import catalog, registry, runner
+from harness import catalog, registry
 from harness import tolerances as tol
 from harness.dot import DotError, parse
 from harness.learner import load
 from harness.oracles import graph as oracle
-from harness.results import Status
 from harness.specs import spec_graph
 from harness.strategies import expressions
 
@@ -46,14 +45,7 @@ ALL_CHECKS = {
 
 
 def grade(submission, source: str) -> dict[str, str | None]:
-    """{check name: None if it passes, else the message the learner reads}."""
-    result = runner.grade(KATA, submission(KATA, source))
-    assert {t.name for t in result.tests} == ALL_CHECKS, result.error
-    return {t.name: (None if t.status is Status.PASS else t.message) for t in result.tests}
-
-
-def failures(verdicts: dict[str, str | None]) -> dict[str, str]:
-    return {name: message for name, message in verdicts.items() if message is not None}
+    return verdicts(KATA, submission(KATA, source), ALL_CHECKS)
 
 
 def diagnosis(mistake: str) -> str:

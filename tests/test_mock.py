@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pexpect
-import pytest
 from conftest import ROOT, solution_source
 
 from harness import mock_session, registry
