@@ -25,6 +25,7 @@ from pathlib import Path
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
@@ -288,9 +289,10 @@ def _run(session: Session, store: Store, out: Console) -> int:
             sandbox.warm_up(session.katas[0])
             for kata_id in session.katas:
                 kata = registry.get(kata_id)
-                out.print(Text(f"\n{kata.id}: {kata.title} ({kata.minutes} min budget)", style="bold"))
-                out.print(f"  prompt: {shown_path(session.file(kata_id).with_name('README.md'))}")
-                out.print(f"  open:   {shown_path(session.file(kata_id))}")
+                out.rule(f"{kata.id} ({kata.minutes} min budget)")
+                out.print(Markdown(kata.prompt_path.read_text()) if out.is_terminal else kata.prompt_path.read_text())
+                out.print(Text(f"Open {shown_path(session.file(kata_id))}", style="bold"))
+            out.rule()
             start_clock(session)
             session.store_id = store.start_session("mock", session.summary())
             session.save()
