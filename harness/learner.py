@@ -58,6 +58,9 @@ class LearnerModule:
         return call
 
 
+IMPORTING = "<import>"  # what on_call() is told while the learner's file itself runs
+
+
 def on_call(name: str) -> None:
     """Called as each learner function is entered; the sandbox replaces it to know where a crash was."""
 
@@ -140,6 +143,7 @@ def load(path: Path) -> LearnerModule:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look a module up by name
+    on_call(IMPORTING)
     try:
         with learner_code():
             exec(code, module.__dict__)

@@ -21,7 +21,7 @@ from itertools import zip_longest
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from harness import registry
+from harness import learner, registry
 from harness.registry import shown_path
 from harness.limits import cap_memory
 from harness.results import KataResult, Status, TestResult
@@ -36,7 +36,7 @@ class Limits:
 
 
 def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn: Connection, spare: bool) -> None:
-    from harness import learner, runner
+    from harness import runner
 
     os.setpgid(0, 0)  # a group of its own: whatever the learner's code forks dies with it (see _reap)
 
@@ -210,6 +210,8 @@ class Sandbox:
                 continue
             during = f" during {s.running}" if s.running else ""
             where = f" in {s.function}()" if s.function and s.running else ""
+            if s.function == learner.IMPORTING:
+                where = " while importing your file"
             message = f"Grading stopped{during}{where}: {s.cause}."
             errors.append(message)
             done = {t.name: t for t in s.finished}
