@@ -33,9 +33,9 @@ def ensure_venv() -> None:
         venv.create(VENV, with_pip=True)
     if STAMP.exists() and STAMP.read_text() == _wanted():
         return
-    print("Installing the project and its dependencies into .venv ...", file=sys.stderr, flush=True)
+    print("Installing the project and its dependencies into .venv (a minute or two, once) ...", file=sys.stderr, flush=True)
     subprocess.run(
-        [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f"{ROOT}[dev]"],
+        [str(BIN / "python"), "-m", "pip", "install", "-qq", "--disable-pip-version-check", "-e", f"{ROOT}[dev]"],
         check=True,
     )
     STAMP.write_text(_wanted())

@@ -64,7 +64,7 @@ def batches(draw, max_n: int = 64) -> Batch:
     }
     if places is not None:
         # With rounded values Z1 lands on a grid of step 10**-2places; half a step in b1 keeps it off 0.
-        params["b1"] = params["b1"] + 0.5 * 10.0 ** (-2 * places)
+        params["b1"] = np.round(params["b1"] + 0.5 * 10.0 ** (-2 * places), 2 * places + 1)  # 0.105, not 0.10500000000000001
     assume(np.abs(X @ params["W1"] + params["b1"]).min() > tol.KINK_MARGIN)
     y = rng.integers(0, 2, size=(n, 1)).astype(np.float64)
     return Batch(X=X, y=y, params=params)
