@@ -61,9 +61,11 @@ def main() -> None:
         for n in range(args.saves):
             ready.clear()
             before = len(verdicts)
-            time.sleep(0.3)  # a save, not a burst: the mtime must move on
+            time.sleep(0.5)  # a save, not a burst: the mtime must move on
+            staged = target.with_suffix(".saving")
+            staged.write_text(source + f"\n# save {n}\n")
             saved = time.perf_counter()
-            target.write_text(source + f"\n# save {n}\n")
+            os.replace(staged, target)  # one atomic save, as editors do: one change, one verdict
             if not ready.wait(60):
                 sys.exit(f"no verdict for save {n} within 60 s")
             latencies.append(verdicts[before] - saved)

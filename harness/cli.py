@@ -129,7 +129,7 @@ def cmd_watch(args, store: Store, out) -> int:
     root = _impl(args.impl)
     if root is None:
         workspace.ensure(kata)
-    sandbox = Sandbox(_limits(args), warm_run=[kata.id], spares=True)  # slower to start, then every save is graded warm
+    sandbox = Sandbox(_limits(args), warm_run=[kata.id])  # slower to start, then every save is graded warm
     sandbox.warm_up(kata.id)
     banner = f"Watching {shown_path(kata.learner_file(root))}: save it to re-grade. Ctrl-C to stop."
     out.print(banner)

@@ -30,8 +30,9 @@ class _Collector:
         self.collected: list[str] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.collected = [item.nodeid.rsplit("::", 1)[-1] for item in session.items]
-        self.on_event("collected", self.collected)
+        order = {item.nodeid.rsplit("::", 1)[-1]: getattr(item, "spec_index", n) for n, item in enumerate(session.items)}
+        self.collected = list(order)
+        self.on_event("collected", order)  # name -> position in the spec, for merging shards
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         self.on_event("start", nodeid.rsplit("::", 1)[-1])

@@ -17,7 +17,6 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import zip_longest
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
@@ -81,7 +80,7 @@ class _Shard:
     process: multiprocessing.Process
     receiver: Connection
     finished: list[TestResult] = field(default_factory=list)
-    collected: list[str] = field(default_factory=list)
+    collected: dict[str, int] = field(default_factory=dict)  # this shard's tests -> position in the spec
     running: str | None = None
     function: str | None = None  # the learner function last entered in the running test
     outcome: KataResult | None = None
@@ -98,21 +97,14 @@ class Sandbox:
 
     warm_run: also grade every reference (or those of the katas listed) once in the server (slower
     to start, faster per grade); for watch, mock interviews and batches. shards: children per grade (default: one per core, 2 max).
-    spares: after each grade, start the children for the next grade of the same file, so that the
-    next save finds pytest already up and the spec collected (watch mode).
+    prepare() starts the next grade's children ahead, so that a save finds them ready (watch mode).
     """
 
     def __init__(
-        self,
-        limits: Limits = Limits(),
-        *,
-        warm_run: bool | list[str] = False,
-        shards: int | None = None,
-        spares: bool = False,
+        self, limits: Limits = Limits(), *, warm_run: bool | list[str] = False, shards: int | None = None
     ) -> None:
         self.limits = limits
         self.shards = shards or max(1, min(2, os.cpu_count() or 1))
-        self.spares = spares
         self._spare: dict[tuple, list[_Shard]] = {}
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(["harness.warm", "harness.warm_run"] if warm_run else ["harness.warm"])
@@ -159,10 +151,14 @@ class Sandbox:
         for s in shards:
             _reap(s.process)
             s.receiver.close()
-        result = self._merge(kata, root, shards, time.perf_counter() - start)
-        if self.spares:  # ready for the next save of the same file while the learner reads this verdict
-            self._spare[key] = self._start_all(kata_id, root, spare=True)
-        return result
+        return self._merge(kata, root, shards, time.perf_counter() - start)
+
+    def prepare(self, kata_id: str, impl_root: Path | None = None) -> None:
+        """Start the children for the next grade of this file now: pytest up and the spec collected,
+        they wait for grade() to say go. For watch mode, after a verdict is shown."""
+        root = Path(impl_root).resolve() if impl_root is not None else None
+        if (kata_id, root) not in self._spare:
+            self._spare[(kata_id, root)] = self._start_all(kata_id, root, spare=True)
 
     def _start_all(self, kata_id: str, root: Path | None, *, spare: bool) -> list[_Shard]:
         return [self._start(kata_id, root, f"{i}/{self.shards}", spare) for i in range(self.shards)]
@@ -199,7 +195,7 @@ class Sandbox:
             shard.outcome = payload
 
     def _merge(self, kata: registry.Kata, root: Path | None, shards: list[_Shard], duration: float) -> KataResult:
-        """One result in spec order (shard i ran tests i, i+K, ...); a missing result is never a pass."""
+        """One result in the spec's order; a missing result is never a pass."""
         errors = []
         per_shard = []
         for s in shards:
@@ -223,7 +219,8 @@ class Sandbox:
                     text = message if name == s.running else f"Not run: {message[0].lower()}{message[1:]}"
                     tests.append(TestResult(name, Status.ERROR, text, 0.0, kata.weight(name)))
             per_shard.append(tests)
-        tests = [t for group in zip_longest(*per_shard) for t in group if t is not None]
+        order = {name: n for s in shards for name, n in s.collected.items()}
+        tests = sorted((t for group in per_shard for t in group), key=lambda t: order.get(t.name, len(order)))
         if errors:
             status = Status.ERROR
         elif all(t.status is Status.PASS for t in tests) and tests:

@@ -47,5 +47,6 @@ def watch(
         if current != seen:
             seen = settled_signature(path)
             on_verdict(sandbox.grade(kata.id, root))
+            sandbox.prepare(kata.id, root)  # while the learner reads the verdict
             continue
         time.sleep(POLL_S)
