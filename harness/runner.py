@@ -83,11 +83,10 @@ def grade(
         "--impl", str(root),
         "--rootdir", str(registry.REPO_ROOT),
         "-c", str(registry.REPO_ROOT / "pyproject.toml"),
-        # No terminal, no unraisable-exception plugin (its gc.collect() at exit costs ~0.25 s a grade),
-        # no faulthandler (a crash in learner code is reported by the sandbox, not dumped raw), and
-        # no logging or warnings capture per test (nobody reads them here; ~5% of a grade).
-        "-p", "no:terminal", "-p", "no:unraisableexception", "-p", "no:faulthandler",
-        "-p", "no:logging", "-p", "no:warnings",
+        # No terminal, no faulthandler (a crash in learner code is reported by the sandbox, not
+        # dumped raw), and no logging or warnings capture per test (nobody reads them here; ~5% of
+        # a grade). pyproject's addopts already turn off the unraisable-exception plugin.
+        "-p", "no:terminal", "-p", "no:faulthandler", "-p", "no:logging", "-p", "no:warnings",
         *pytest_args,
     ]  # fmt: skip
     start = time.perf_counter()
