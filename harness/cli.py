@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import io
 import os
 import sys
 import time
@@ -93,24 +94,28 @@ def cmd_grade(args, store: Store, out) -> int:
     if root is None:
         for kata in katas:
             workspace.ensure(kata)
-    results = _grade_all(katas, root, _limits(args), ui.console(stderr=True) if args.out is None and args.format != "text" else out)
+    # A document on stdout (json, gradescope, junit) keeps stdout to itself: progress goes to stderr.
+    on_screen = args.format == "text" and args.out is None
+    results = _grade_all(katas, root, _limits(args), out if on_screen else ui.console(stderr=True))
     if root is None:
         for result in results:
             store.record_grade(result, "grade")
     if args.format == "text":
-        text_out = out if args.out is None else ui.Console(file=open(args.out, "w"), width=120)
+        text = io.StringIO()
+        text_out = out if on_screen else ui.Console(file=text, width=120, soft_wrap=True)
         for result in results:
             ui.verdict(text_out, result)
-        total = sum(r.score for r in results), sum(r.max_score for r in results)
-        text_out.print(f"Total {ui.points(*total)}: {sum(r.status is Status.PASS for r in results)} of {len(results)} katas pass.")
+        passed = sum(r.status is Status.PASS for r in results)
+        total = ui.points(sum(r.score for r in results), sum(r.max_score for r in results))
+        text_out.print(f"Total {total}: {passed} of {len(results)} katas pass.")
+        document = text.getvalue()
     else:
-        document = formats.WRITERS[args.format](results)
-        if args.out is None:
-            sys.stdout.write(document + "\n")
-        else:
-            Path(args.out).write_text(document + "\n")
+        document = formats.WRITERS[args.format](results) + "\n"
     if args.out is not None:
-        out.print(f"wrote {args.out}") if args.format == "text" else ui.console(stderr=True).print(f"wrote {args.out}")
+        Path(args.out).write_text(document)
+        ui.console(stderr=True).print(f"wrote {args.out}")
+    elif not on_screen:
+        sys.stdout.write(document)
     return EXIT_OK if all(r.status is Status.PASS for r in results) else EXIT_FAILED
 
 
