@@ -189,8 +189,3 @@ def expect_elementwise(value: Any, x: float | np.ndarray, *, what: str) -> float
             " a sum, float() or .item() turns the array into one number."
         )
     return expect_array(value, what=what, shape=x.shape)
-
-
-def expect_close_at(x: np.ndarray, got: np.ndarray, expected: np.ndarray, **checks) -> None:
-    """expect_close for the values of a function at the points `x`: the worst points show their x."""
-    expect_close(got, expected, at=x, **checks)

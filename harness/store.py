@@ -209,6 +209,3 @@ class Store:
             query, args = query + " WHERE kind = ?", (kind,)
         rows = self._db.execute(query + " ORDER BY started, id", args)
         return [dict(id=r[0], kind=r[1], started=r[2], ended=r[3], data=json.loads(r[4])) for r in rows]
-
-    def session(self, session_id: int) -> dict | None:
-        return next((s for s in self.sessions() if s["id"] == session_id), None)
