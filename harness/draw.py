@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,8 @@ from pathlib import Path
 from harness import registry
 from harness.dot import quote
 from harness.checks import NotImplementedYet
-from harness.learner import LearnerLoadError, format_frames, learner_code, learner_frames, load
+from harness.jail.proxy import LearnerDied, LearnerTimeout
+from harness.learner import LearnerLoadError, load
 from harness.registry import shown_path
 
 KATA_ID = "03_graph"
@@ -158,16 +160,20 @@ class _Stub(Exception):
 
 
 def _learner_call(step, path: Path, doing: str):
-    """step() as the learner's code runs: a stub raises _Stub, a crash a DrawError that shows their lines."""
+    """step() as the learner's code runs (in its jailed process): a stub raises _Stub, a crash, a
+    time-out or a death a DrawError that says it the way a failed check would."""
+    from harness.verdicts import explain
+
     try:
-        with learner_code():
-            return step()
+        return step()
     except NotImplementedYet as exc:
-        frames = learner_frames(exc.__cause__.__traceback__, path)
+        frames = getattr(exc, "frames", [])
         raise _Stub(f"{frames[-1].name}() in {shown_path(path)} (line {frames[-1].lineno}) is not implemented yet" if frames else "a stub") from None
-    except Exception as exc:  # noqa: BLE001 - whatever their code raises is theirs to read
-        frames = format_frames(learner_frames(exc.__traceback__, path))
-        raise DrawError(f"While {doing}, your code raised {type(exc).__name__}: {exc}\n{frames}".rstrip()) from None
+    except (Exception, LearnerTimeout, LearnerDied) as exc:  # noqa: BLE001 - whatever their code raises is theirs to read
+        told = explain(exc, path)
+        if told is None:
+            raise
+        raise DrawError(f"While {doing}: {told}") from None
 
 
 # --- Graphviz ----------------------------------------------------------------------------------
@@ -318,11 +324,17 @@ def render(panels: list[Panel], out_dir: Path, *, name: str = "graph", renderer:
     return render_matplotlib(panels, out_dir, name)
 
 
-def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer: str = "auto") -> list[Path]:
-    """Draw the learner's graph of y = sin(x**2 + 1) and torch's; the paths written."""
+def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer: str = "auto", seconds: float = 10.0) -> list[Path]:
+    """Draw the learner's graph of y = sin(x**2 + 1) and torch's; the paths written. The learner's Value
+    runs in its jailed process, for at most `seconds` in all."""
     path = registry.get(KATA_ID).learner_file(impl_root)
     try:
         module = load(path)
     except LearnerLoadError as exc:
         raise DrawError(str(exc)) from None
-    return render(seed_panels(module, path), out_dir or DEFAULT_OUT, renderer=renderer)
+    module.process.test_seconds, module.process.deadline = seconds, time.monotonic() + seconds
+    try:
+        panels = seed_panels(module, path)
+    finally:
+        module.process.close()
+    return render(panels, out_dir or DEFAULT_OUT, renderer=renderer)

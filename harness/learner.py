@@ -1,28 +1,22 @@
-"""Loading the learner's file as a module, with errors that point at their code, not at ours."""
+"""The learner's file as the specs see it: checked here, run in a jailed process (harness/jail/).
+
+The grader never imports the learner's file. It reads it as text (does it parse? does it import an
+autodiff library?) and hands a copy to a child process (harness/jail/spawn.py); `load` returns a
+`LearnerModule` whose attributes are the child's, reached through the proxy of harness/jail/proxy.py.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
-import inspect
-import linecache
-import importlib.util
-import os
-import sys
-import traceback
-import unittest
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-
-from _pytest.outcomes import Exit, OutcomeException
 
 from harness import integrity
-from harness.checks import KataFailure, NotImplementedYet
-from harness.limits import TestTimeout
+from harness.checks import KataFailure
+from harness.jail.proxy import Frame, LearnerProcess, _LoadFailed
+from harness.jail.spawn import JailLimits
 from harness.registry import shown_path
+
+IMPORTING = "<import>"  # the `what` of the request that runs the learner's file itself
 
 
 class LearnerLoadError(Exception):
@@ -34,124 +28,69 @@ class MissingName(KataFailure, AttributeError):
 
 
 class LearnerModule:
-    """The learner's module as the specs see it: a missing name is a clear failure, and a stub's
-    NotImplementedError becomes NotImplementedYet."""
+    """The learner's module: attribute reads go to the jailed child; a missing name is a clear failure."""
 
-    def __init__(self, module: ModuleType, path: Path) -> None:
-        self._module = module
-        self._path = path
+    def __init__(self, process: LearnerProcess, path: Path) -> None:
+        self._process, self._path = process, path
+
+    @property
+    def process(self) -> LearnerProcess:
+        return self._process
+
+    @property
+    def file(self) -> Path:
+        return self._path
 
     def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        process = self._process
         try:
-            value = getattr(self._module, name)
+            process.ensure()
+        except _LoadFailed as exc:
+            raise LearnerLoadError(str(exc)) from None
+        try:
+            return process.request("getattr", process.module_remote, name, what=f"reading {name}")
         except AttributeError:
             raise MissingName(f"{shown_path(self._path)} has no {name}: the spec uses {name}, keep the stub's names.") from None
-        if not inspect.isfunction(value):
-            return value
-
-        @functools.wraps(value)
-        def call(*args, **kwargs):
-            on_call(name)
-            with learner_code():
-                return value(*args, **kwargs)
-
-        return call
-
-
-IMPORTING = "<import>"  # what on_call() is told while the learner's file itself runs
-
-
-def on_call(name: str) -> None:
-    """Called as each learner function is entered; the sandbox replaces it to know where a crash was."""
-
-
-_current_file: Path | None = None  # the learner file loaded last: the one whose code is running
-interrupts_are_the_learners = False  # True in a grading child, where no terminal sends Ctrl-C
-
-
-@contextlib.contextmanager
-def learner_code() -> Iterator[None]:
-    """Around every call into the learner's code: the integrity guard, and stubs that fail fast.
-
-    A NotImplementedError becomes NotImplementedYet, which hypothesis does not shrink. LearnerModule
-    does this for module-level functions; specs wrap calls into a learner's classes with it.
-    """
-    try:
-        with integrity.guard(_current_file) if _current_file else contextlib.nullcontext():
-            yield
-    except NotImplementedError as exc:
-        raise NotImplementedYet(str(exc)) from exc
-    except (OutcomeException, Exit, unittest.SkipTest, KeyboardInterrupt) as exc:
-        # pytest.skip(), pytest.exit(), pytest.fail(), a SkipTest or (where no one can press
-        # Ctrl-C) a KeyboardInterrupt from the code under test: it may fail a check, never skip or
-        # stop one.
-        if isinstance(exc, KeyboardInterrupt) and not interrupts_are_the_learners:
-            raise
-        frames = learner_frames(exc.__traceback__, _current_file) if _current_file else []
-        where = f"{frames[-1].name}() raised" if frames else "The code under test raised"
-        raise KataFailure(f"{where} {type(exc).__name__} ({exc}): it may not skip or stop the checks.") from None
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One traceback entry in the learner's file; `name` is qualified (Value.__add__)."""
-
-    filename: str
-    lineno: int
-    name: str
-    line: str
-
-
-def learner_frames(tb, path: Path) -> list[Frame]:
-    """The frames of a traceback that lie in the learner's file, outermost first."""
-    target = os.path.realpath(path)
-    frames = []
-    for frame, lineno in traceback.walk_tb(tb):
-        code = frame.f_code
-        if os.path.realpath(code.co_filename) == target:
-            line = linecache.getline(code.co_filename, lineno).strip()
-            frames.append(Frame(code.co_filename, lineno, code.co_qualname, line))
-    return frames
 
 
 def format_frames(frames: list[Frame]) -> str:
     return "\n".join(f"  {shown_path(f.filename)}:{f.lineno} in {f.name}\n    {f.line}" for f in frames)
 
 
-def load(path: Path) -> LearnerModule:
-    """Import the learner's file under a private module name; LearnerLoadError says what went wrong."""
-    path = Path(path).resolve()
+def check_file(path: Path) -> bytes:
+    """The learner's source, if it is a regular file of Python the grader may run; else LearnerLoadError."""
+    shown = shown_path(path)
+    if path.is_symlink():
+        raise LearnerLoadError(f"{shown} is a symbolic link: grade the file itself, not a link to it.")
+    if path.is_dir():
+        raise LearnerLoadError(f"{shown} is a folder, but it should be your Python file.")
     if not path.is_file():
-        raise LearnerLoadError(f"There is no file {shown_path(path)} to grade.")
+        raise LearnerLoadError(f"There is no file {shown} to grade.")
     source = path.read_bytes()
     try:
-        code = compile(source, str(path), "exec")
+        compile(source, str(path), "exec", dont_inherit=True)  # parsed, never run, here
     except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, i.e. not a text file at all
         if getattr(exc, "lineno", None) is None:
-            raise LearnerLoadError(f"{shown_path(path)} is not Python source ({exc}).") from None
+            raise LearnerLoadError(f"{shown} is not Python source ({exc}).") from None
         caret = " " * max((exc.offset or 1) - 1, 0) + "^"
-        raise LearnerLoadError(
-            f"{shown_path(path)}, line {exc.lineno}: {exc.msg}\n    {(exc.text or '').rstrip()}\n    {caret}"
-        ) from None
-    banned = integrity.scan_source(source.decode("utf-8", "replace"), str(path))
+        raise LearnerLoadError(f"{shown}, line {exc.lineno}: {exc.msg}\n    {(exc.text or '').rstrip()}\n    {caret}") from None
+    banned = integrity.scan_source(source, str(path))
     if banned:
-        raise LearnerLoadError("\n".join(integrity.message(shown_path(path), *found) for found in banned))
-    global _current_file
-    _current_file = path
-    # A name of our own per file, so two submissions of the same kata never share a module.
-    name = f"kata_learner_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look a module up by name
-    on_call(IMPORTING)
+        raise LearnerLoadError("\n".join(integrity.message(shown, *found) for found in banned))
+    return source
+
+
+def load(path: Path, *, limits: JailLimits = JailLimits()) -> LearnerModule:
+    """Check the learner's file and import it in a jailed child; LearnerLoadError says what went wrong."""
+    path = Path(path).absolute()
+    check_file(path)
+    # A name of our own per file, so that the learner's module never shadows one of the libraries.
+    module = f"kata_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    process = LearnerProcess(path, module, shown_path(path), banned=integrity.BANNED, limits=limits)
     try:
-        with learner_code():
-            exec(code, module.__dict__)
-    except BaseException as exc:  # noqa: BLE001 - whatever their file raises, report it as theirs
-        sys.modules.pop(name, None)
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        frames = format_frames(learner_frames(exc.__traceback__, path))
-        what = str(exc) if isinstance(exc, (TestTimeout, integrity.IntegrityError)) else f"raised {type(exc).__name__}: {exc}"
-        raise LearnerLoadError(f"Importing {shown_path(path)} {what}\n{frames}".rstrip()) from None
-    return LearnerModule(module, path)
+        process.ensure()
+    except _LoadFailed as exc:
+        raise LearnerLoadError(str(exc)) from None
+    return LearnerModule(process, path)

@@ -2,24 +2,29 @@
 
 A folder named after a registered kata (under katas/ or solutions/, or named on the command line)
 is collected as that kata: its one test module is the hidden spec harness/specs/spec_<module>.py,
-and the spec's `learner` fixture is the learner's module, imported from `--impl DIR/<id>/<module>.py`
-(default: the folder's own parent, so `pytest katas/02_backprop` grades katas/02_backprop/backprop.py).
-Failures are reported in plain words (harness/verdicts.py) instead of tracebacks.
+and the spec's `learner` fixture is the learner's module from `--impl DIR/<id>/<module>.py` (default:
+the folder's own parent, so `pytest katas/02_backprop` grades katas/02_backprop/backprop.py).
+This pytest process is the trusted side: it never imports the learner's file. The fixture starts a
+jailed child that holds it (harness/jail/), and every use of the learner's code is a request to that
+child through the proxy. Failures are reported in plain words (harness/verdicts.py), with what the
+learner's code printed.
 """
 
 from __future__ import annotations
 
 import importlib
 import random
+import time
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from harness import integrity, profiles, registry, workspace
-from harness.learner import load
+from harness import profiles, registry, workspace
+from harness.jail import spawn
+from harness.jail.proxy import LearnerDied, LearnerTimeout
+from harness.learner import LearnerModule, load
 from harness.registry import shown_path
-from harness.limits import time_limit
 from harness.verdicts import diagnosis, explain
 
 IMPL_HELP = "grade DIR/<kata id>/<module>.py instead of the kata folder's own file (DIR is laid out like katas/)"
@@ -73,8 +78,13 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     name = settings.get_current_profile_name()
     if name == profiles.PRACTICE:
         seed = core.global_force_seed
-        return f"hypothesis profile: practice, seed {seed} (replay a failure with --hypothesis-profile practice --hypothesis-seed {seed})"
-    return f"hypothesis profile: {name}" if name != profiles.GRADING else None
+        profile = f"hypothesis profile: practice, seed {seed} (replay a failure with --hypothesis-profile practice --hypothesis-seed {seed})"
+    else:
+        profile = f"hypothesis profile: {name}" if name != profiles.GRADING else None
+    ids = {kata.id for kata in registry.katas()}
+    if not any(ids & set(Path(arg.split("::")[0]).parts) for arg in config.args):
+        return profile
+    return [line for line in (profile, f"learner code runs in: {spawn.isolation().describe()}") if line]
 
 
 def _impl_root(config: pytest.Config) -> Path | None:
@@ -106,13 +116,13 @@ class KataDir(pytest.Directory):
         self.kata = registry.get(self.path.name)
         root = _impl_root(self.config) or self.path.parent
         self.learner_file = self.kata.learner_file(root)
-        self.baseline: dict | None = None  # the grader's fingerprint, taken before the learner's code runs
+        self.learner: LearnerModule | None = None  # set by the `learner` fixture
 
     def collect(self):
         if self.path == self.kata.learner_file().parent and workspace.ensure(self.kata):
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
-                reporter.write_line(f"created {shown_path(self.learner_file)} from the pristine stub")
+                reporter.write_line(f"created {shown_path(self.kata.learner_file())} from the pristine stub")
         yield SpecModule.from_parent(self, path=self.path / self.kata.filename)
 
 
@@ -145,47 +155,56 @@ def _explain_failures(item: pytest.Item, learner_file: Path) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item):
-    """Loading the learner's file happens in setup: a loop at its top level is stopped here."""
-    with time_limit(item.config.getoption("test_timeout") if item.getparent(KataDir) else None):
-        return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
+    """Each spec test's time limit covers all of its requests to the learner's process."""
     kata_dir = item.getparent(KataDir)
-    if kata_dir is None:
+    if kata_dir is None or kata_dir.learner is None:
         return (yield)
-    with time_limit(item.config.getoption("test_timeout")):
-        outcome = yield
-    changed = integrity.tampered(kata_dir.baseline) if kata_dir.baseline else []
-    if changed:
-        raise integrity.IntegrityError(
-            f"{shown_path(kata_dir.learner_file)} changed the grader itself ({', '.join(changed[:3])}):"
-            " the grade cannot be trusted. Your code may only compute its own answers."
-        )
-    return outcome
+    process = kata_dir.learner.process
+    seconds = item.config.getoption("test_timeout")
+    process.test_seconds = seconds
+    process.deadline = time.monotonic() + (seconds or 1e9)
+    try:
+        return (yield)
+    finally:
+        process.deadline = None
 
 
 @pytest.fixture(scope="module")
 def learner(request: pytest.FixtureRequest):
-    """The learner's module for the kata being graded."""
+    """The learner's module for the kata being graded, held by a jailed child process."""
     kata_dir = request.node.getparent(KataDir)
     if kata_dir is None:
         raise RuntimeError("the `learner` fixture only exists inside a kata folder (pytest katas/<id>)")
-    kata_dir.baseline = integrity.fingerprint()  # before any of the learner's code has run
-    return load(kata_dir.learner_file)
+    kata_dir.learner = load(kata_dir.learner_file)
+    yield kata_dir.learner
+    kata_dir.learner.process.close()  # the child and everything it started
+    kata_dir.learner = None
+
+
+OUTPUT_SHOWN = 2000  # characters of the learner's own prints shown under a failure
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     kata_dir = item.getparent(KataDir)
-    if kata_dir is not None and report.failed and call.excinfo is not None:
+    if kata_dir is None:
+        return report
+    printed = kata_dir.learner.process.output() if kata_dir.learner is not None and call.when == "call" else ""
+    if report.failed and call.excinfo is not None:
+        cause = call.excinfo.value
+        while isinstance(cause, BaseExceptionGroup):
+            cause = cause.exceptions[0]
+        if isinstance(cause, LearnerDied) or (isinstance(cause, LearnerTimeout) and cause.killed):
+            report.user_properties.append(("status", "error"))  # the check could not be graded at all
         found = diagnosis(call.excinfo.value)
         if found is not None:
             report.user_properties.append(("mistake", found.id))
             report.user_properties.append(("diagnosis", found.text))
+        if printed.strip() and isinstance(report.longrepr, str):
+            cut = f"\n[... {len(printed) - OUTPUT_SHOWN} more characters]" if len(printed) > OUTPUT_SHOWN else ""
+            report.longrepr += f"\n\nYour code printed:\n{printed[:OUTPUT_SHOWN].rstrip()}{cut}"
     return report
 
 

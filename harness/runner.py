@@ -47,8 +47,8 @@ class _Collector:
         weight = self.kata.weight(name)
         if report.failed:
             message = report.longrepr if isinstance(report.longrepr, str) else str(report.longrepr)
-            status = Status.ERROR if report.when == "setup" else Status.FAIL
             found = dict(report.user_properties)
+            status = Status.ERROR if report.when == "setup" or found.get("status") == "error" else Status.FAIL
             self.tests[name] = TestResult(
                 name, status, message, 0.0, weight, report.duration, found.get("diagnosis"), found.get("mistake")
             )

@@ -1,11 +1,12 @@
-"""Grading learner code in child processes, forked from a warm server that preloaded the heavy imports.
+"""Grading in child processes forked from a warm server that preloaded the heavy imports.
 
-The parent never runs learner code. Each grade is fresh forks (multiprocessing's forkserver with
-harness.warm preloaded, and for long-lived graders harness.warm_run too), so a crash, an
-`os._exit`, a hang or stale module state in one grade cannot touch the caller or the next grade.
-A grade may be split into shards, one child per core, each running every K-th spec test. Children
-stream each test's result as it finishes; when a child dies or runs out of time, the results it
-already sent are kept and the test it was running becomes an error that says what happened.
+Each grade is fresh forks (multiprocessing's forkserver with harness.warm preloaded, and for
+long-lived graders harness.warm_run too). These grading children are the trusted side: they run
+pytest, the spec, hypothesis and torch, and never the learner's code, which each of them reaches
+only through its own jailed learner process (harness/jail/). A grade may be split into shards, one
+child per core, each running every K-th spec test. Children stream each test's result as it
+finishes; a grading child that dies or runs past the kata's limit keeps the results it already sent,
+and the test it was running becomes an error that says what happened.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from harness import learner, registry
+from harness import registry
 from harness.registry import shown_path
-from harness.limits import cap_memory
 from harness.results import KataResult, Status, TestResult
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Time limits for one grade; the per-test one is enforced inside the child (harness/limits.py)."""
+    """Time limits for one grade; the per-test one covers a test's requests to the learner's process."""
 
     test_s: float = 10.0
     kata_s: float = 60.0
@@ -46,14 +46,10 @@ def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn
             # the go. The learner's file is read only after it, so the newest save is graded.
             conn.recv()
 
-    # Whatever the learner's code writes outside pytest's capture (or a crash dump) is not the
-    # caller's output: the verdict says what happened.
+    # A crash dump or a stray warning is not the caller's output: the verdict says what happened.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    cap_memory()
-    learner.on_call = lambda name: send("call", name)  # so a crash can be placed in a function
-    learner.interrupts_are_the_learners = True
     args = ("--test-timeout", str(limits.test_s), "--kata-shard", shard)
     send("done", runner.grade(kata_id, impl_root, pytest_args=args, on_event=send))
     conn.close()
@@ -71,8 +67,8 @@ def _reap(process: multiprocessing.Process) -> None:
 def _death(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         name = signal.Signals(-exitcode).name
-        return f"the interpreter was killed by {name}" + (" (a crash in native code)" if name == "SIGSEGV" else "")
-    return f"your code exited the interpreter (exit status {exitcode}: os._exit()?)"
+        return f"the grader was killed by {name}"
+    return f"the grader exited (exit status {exitcode})"
 
 
 @dataclass
@@ -82,7 +78,6 @@ class _Shard:
     finished: list[TestResult] = field(default_factory=list)
     collected: dict[str, int] = field(default_factory=dict)  # this shard's tests -> position in the spec
     running: str | None = None
-    function: str | None = None  # the learner function last entered in the running test
     outcome: KataResult | None = None
     cause: str | None = None
     spare: bool = False  # started ahead, waiting for "go" after collection
@@ -183,9 +178,7 @@ class Sandbox:
         if kind == "collected":
             shard.collected = payload
         elif kind == "start":
-            shard.running, shard.function = payload, None
-        elif kind == "call":
-            shard.function = payload
+            shard.running = payload
         elif kind == "test":
             shard.finished.append(payload)
             shard.running = None
@@ -205,10 +198,7 @@ class Sandbox:
                     errors.append(s.outcome.error)
                 continue
             during = f" during {s.running}" if s.running else ""
-            where = f" in {s.function}()" if s.function and s.running else ""
-            if s.function == learner.IMPORTING:
-                where = " while importing your file"
-            message = f"Grading stopped{during}{where}: {s.cause}."
+            message = f"Grading stopped{during}: {s.cause}."
             errors.append(message)
             done = {t.name: t for t in s.finished}
             tests = []

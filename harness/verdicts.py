@@ -2,6 +2,8 @@
 
 A failure names the function and the file and line in the learner's code; a harness traceback is
 shown only when the harness itself is at fault (then it is our bug, and the trace is what we need).
+What the learner's code raised arrives from its jailed process as data (harness/jail/proxy.py),
+with the frames of their file.
 """
 
 from __future__ import annotations
@@ -9,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.checks import Diagnosis, KataFailure, NotImplementedYet
-from harness.limits import TestTimeout
-from harness.integrity import IntegrityError
-from harness.learner import LearnerLoadError, format_frames, learner_frames
+from harness.jail.proxy import LearnerDied, LearnerError, LearnerTimeout
+from harness.learner import LearnerLoadError, format_frames
 from harness.registry import shown_path
 
 # Hypothesis' own note repeats the example as a raw repr (with the learner's module object in it);
@@ -41,8 +42,7 @@ def diagnosis(exc: BaseException) -> Diagnosis | None:
 def explain(exc: BaseException, learner_file: Path) -> str | None:
     """The learner-facing text for `exc`, or None when the fault is the harness's own."""
     exc = _first(exc)
-    if isinstance(exc, NotImplementedYet):
-        exc = exc.__cause__
+    shown = shown_path(learner_file)
     if isinstance(exc, LearnerLoadError):
         return str(exc)
     if isinstance(exc, KataFailure):
@@ -50,21 +50,21 @@ def explain(exc: BaseException, learner_file: Path) -> str | None:
         if exc.diagnosis is not None:
             sentence += f"\nLikely mistake: {exc.diagnosis.text}"
         return sentence + (f"\n{numbers}" if numbers else "") + _example(exc)
-    frames = learner_frames(exc.__traceback__, learner_file)
-    if isinstance(exc, TestTimeout):
+    if isinstance(exc, NotImplementedYet):
+        frames = getattr(exc, "frames", [])
         if not frames:
-            return f"Grading {exc} outside your code (in the spec itself)."
-        where = frames[-1]
-        return f"{exc} in {where.name}() ({shown_path(learner_file)} line {where.lineno}: `{where.line}`): an infinite loop?"
-    if isinstance(exc, IntegrityError):
-        return str(exc)
-    if not frames:
-        return None
-    if isinstance(exc, NotImplementedError):
+            return f"Your code is not finished: {exc or 'NotImplementedError'}."
         stub = frames[-1]  # the innermost: train() may be waiting on a stubbed init_params()
-        return (
-            f"{stub.name}() is not implemented yet: write it in {shown_path(learner_file)}"
-            f" (line {stub.lineno} raises NotImplementedError)."
-        )
-    func = frames[0].name  # the outermost frame in their file is the function the spec called
-    return f"{func}() raised {type(exc).__name__}: {exc}\n{format_frames(frames)}" + _example(exc)
+        return f"{stub.name}() is not implemented yet: write it in {shown} (line {stub.lineno} raises NotImplementedError)."
+    if isinstance(exc, LearnerTimeout):
+        if exc.frames:
+            where = exc.frames[-1]
+            return f"{exc} in {where.name}() ({shown} line {where.lineno}: `{where.line}`): an infinite loop?"
+        stopped = " and did not stop when asked, so its process was ended" if exc.killed else ""
+        return f"{exc} in {exc.function}(){stopped}: an infinite loop?"
+    if isinstance(exc, LearnerDied):
+        return f"Grading stopped in {exc.function}(): {exc}."
+    if isinstance(exc, LearnerError):
+        func = exc.frames[0].name if exc.frames else exc.function
+        return f"{func}() raised {exc.type_name}: {exc}\n{format_frames(exc.frames)}".rstrip() + _example(exc)
+    return None

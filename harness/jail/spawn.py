@@ -1,0 +1,296 @@
+"""Starting the learner's process in a jail, and ending it with everything it started.
+
+Two isolation levels, the strongest the machine allows (KATA_JAIL=process forces the weaker one):
+  * bubblewrap: its own PID, network, IPC and mount namespaces. It sees Python, numpy, sympy, msgpack,
+    this package's jail/ folder and a private working folder with a copy of the one file it grades;
+    not the repository, the specs, the references, other learners or /etc. The autodiff libraries
+    are not there at all. When the grader is root, the process drops to a uid of its own.
+  * process: a plain child process in a session of its own, with the same hard limits and the same
+    import refusal; the filesystem is not hidden (install bubblewrap: `apt-get install bubblewrap`).
+Either way the codec of harness/jail/codec.py is the only way in or out, and at the end the whole
+process tree dies: the PID namespace with bubblewrap, the session and the learner's uid without.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+JAIL_PACKAGE = Path(__file__).resolve().parent  # harness/jail: all of the grader the child may see
+ENV_LEVEL = "KATA_JAIL"
+BUBBLEWRAP, PROCESS = "bubblewrap", "process"
+# What a learner's code may import besides the standard library: numpy (and its bundled libraries),
+# sympy (and mpmath, which it needs), and msgpack for the codec.
+LIBRARIES = ("numpy", "numpy.libs", "sympy", "mpmath", "msgpack")
+FIRST_UID = 200_000  # dedicated uids, one per learner process, far above any real account's
+_started = itertools.count()
+
+
+def _next_uid() -> int:
+    """A uid no other live grader uses: derived from this process's pid (unique among live processes;
+    graders forked from one server share everything else), then a counter within it."""
+    return FIRST_UID + os.getpid() * 8 + next(_started) % 8
+
+
+@dataclass(frozen=True)
+class JailLimits:
+    """Hard resource limits of the learner's process (setrlimit; a process cannot raise its own)."""
+
+    address_space: int = 4 * 2**30
+    cpu_seconds: int = 300
+    file_size: int = 16 * 2**20
+    open_files: int = 64
+    processes: int = 64  # only with a uid of its own: RLIMIT_NPROC counts every process of the uid
+    output_cap: int = 64 * 2**10  # of prints kept for the learner to read
+
+
+@dataclass(frozen=True)
+class Isolation:
+    level: str
+    own_uid: bool  # the grader is root, so each learner process runs as a uid of its own
+
+    def describe(self) -> str:
+        uid = ", a uid of its own" if self.own_uid else ""
+        if self.level == BUBBLEWRAP:
+            return (
+                f"bubblewrap jail (own PID, network and mount namespaces{uid}; sees only Python's libraries"
+                " and a copy of the file it grades; hard limits)"
+            )
+        return (
+            f"process isolation (own session{uid}; hard limits; the filesystem is not hidden:"
+            " install bubblewrap for a jail)"
+        )
+
+
+@functools.cache
+def isolation() -> Isolation:
+    """The isolation level in force here, found once per process."""
+    wanted = os.environ.get(ENV_LEVEL, "").strip().lower()
+    level = PROCESS if wanted == PROCESS else BUBBLEWRAP if _bubblewrap_works() else PROCESS
+    # In the bubblewrap jail the libraries are mounted where any uid can read them; without it the
+    # learner's uid must be able to run this interpreter and its libraries where they are.
+    return Isolation(level, own_uid=os.geteuid() == 0 and (level == BUBBLEWRAP or _uid_can_run_python()))
+
+
+def _bubblewrap_works() -> bool:
+    if shutil.which("bwrap") is None:
+        return False
+    try:
+        run = subprocess.run(
+            ["bwrap", "--unshare-pid", "--unshare-net", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+            capture_output=True, timeout=10,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return run.returncode == 0
+
+
+def _uid_can_run_python() -> bool:
+    """Python, numpy and msgpack start under an unprivileged uid (not so when they live under /root)."""
+    folder = Path(tempfile.mkdtemp(prefix="kata-jail-"))
+    os.chmod(folder, 0o755)
+    try:
+        _lay_out_libraries(folder / "lib")
+        code = f"import sys; sys.path[:0] = [{str(folder / 'lib' / 'site')!r}]; import numpy, msgpack"
+        run = subprocess.run([str(_python()), "-I", "-S", "-c", code], user=FIRST_UID - 1, group=FIRST_UID - 1,
+                             extra_groups=[], capture_output=True, timeout=60, cwd="/")  # fmt: skip
+        return run.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _library_dirs() -> dict[str, Path]:
+    """name -> folder of each library the learner may import (found without importing it)."""
+    found = {}
+    for name in LIBRARIES:
+        if name == "numpy.libs":
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            found[name] = Path(next(iter(spec.submodule_search_locations)))
+    if "numpy" in found and (found["numpy"].parent / "numpy.libs").is_dir():
+        found["numpy.libs"] = found["numpy"].parent / "numpy.libs"
+    return found
+
+
+def _python() -> Path:
+    """The interpreter itself, not a virtual environment's link to it (the venv's site is not for the learner)."""
+    return Path(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))
+
+
+def _site_dirs() -> list[str]:
+    """Every site-packages of the base interpreter and the system: hidden in the jail, torch may be there."""
+    dirs = {sysconfig.get_path("purelib", vars={"base": sys.base_prefix}), sysconfig.get_path("platlib", vars={"platbase": sys.base_prefix})}
+    for pattern in ("/usr/lib/python3*/dist-packages", "/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages", "/usr/lib/python3*/site-packages"):
+        dirs.update(str(p) for p in Path("/").glob(pattern.lstrip("/")))
+    return sorted(d for d in dirs if d and os.path.isdir(d))
+
+
+@dataclass
+class Jailed:
+    """A running learner process: its pipes, its private folder, and how to end it."""
+
+    process: subprocess.Popen
+    to_child: int
+    from_child: int
+    folder: Path
+    output: Path
+    uid: int | None
+    isolation: Isolation
+    setup: dict  # the first message the child reads: its limits, uid and the imports it refuses
+
+    def output_text(self, start: int = 0) -> str:
+        with contextlib.suppress(OSError), self.output.open("rb") as fh:
+            fh.seek(start)
+            return fh.read().decode("utf-8", "replace")
+        return ""
+
+    def output_size(self) -> int:
+        with contextlib.suppress(OSError):
+            return self.output.stat().st_size
+        return 0
+
+    def end(self, exited: bool = False) -> int | None:
+        """Kill the process and everything it started; its exit status (negative: a signal).
+        exited: it closed its pipe, so its own status is moments away: wait for that before the kill."""
+        if exited:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=1)
+        for fd in (self.to_child, self.from_child):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # bwrap and, without it, the learner's session
+        if self.uid is not None:
+            kill_uid(self.uid)  # whatever left the session with setsid()
+        status = self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return status
+
+
+def kill_uid(uid: int) -> None:
+    """SIGKILL every process of `uid` until none is left (a fork racing the kill is caught next round)."""
+    for _ in range(50):
+        alive = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_uid == uid:
+                        alive.append(int(entry.name))
+        if not alive:
+            return
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def start(source: Path, module: str, *, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
+    """Start a learner process holding a copy of `source` as <module>.py in its private folder; it
+    waits for a load request. `source` must be a regular file (the caller checked)."""
+    iso = isolation()
+    uid = _next_uid() if iso.own_uid else None
+    folder = Path(tempfile.mkdtemp(prefix="kata-jail-"))
+    work = folder / "work"
+    work.mkdir()
+    shutil.copyfile(source, work / f"{module}.py")
+    output = folder / "output"
+    out_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if uid is not None:
+        os.chmod(folder, 0o711)  # the learner's uid may pass through to its work folder, not list or read the rest
+        for path in (work, work / f"{module}.py"):
+            os.chown(path, uid, uid)
+        os.chmod(work, 0o700)
+    lib = folder / "lib"
+    _lay_out_libraries(lib)
+    request_r, request_w = os.pipe()
+    reply_r, reply_w = os.pipe()
+    setup = {"limits": {k: v for k, v in asdict(limits).items() if k != "output_cap" and (k != "processes" or uid is not None)},
+             "uid": uid, "banned": list(banned), "output_cap": limits.output_cap}  # fmt: skip
+    if iso.level == BUBBLEWRAP:
+        command, cwd = _bubblewrap_command(lib, work, request_r, reply_w, uid), "/kata"
+    else:
+        command, cwd = _boot_command(lib, request_r, reply_w), str(work)
+    setup["cwd"] = cwd
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": cwd, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+        # One thread each: RLIMIT_NPROC counts threads, and the learner's arrays are tiny.
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    }  # fmt: skip
+    user = {"user": uid, "group": uid, "extra_groups": []} if uid is not None and iso.level == PROCESS else {}
+    try:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=out_fd, stderr=out_fd, pass_fds=(request_r, reply_w),
+            env=env, cwd=str(work) if iso.level == PROCESS else None, start_new_session=True, close_fds=True, **user,
+        )  # fmt: skip
+    finally:
+        for fd in (request_r, reply_w, out_fd):
+            os.close(fd)
+    return Jailed(process, request_w, reply_r, folder, output, uid, iso, setup)
+
+
+def _lay_out_libraries(lib: Path) -> None:
+    """lib/harness/jail (the child and the codec) and lib/site/<library>, as links: what the child imports.
+    Inside bubblewrap the same places are bind mounts of the real folders."""
+    (lib / "harness").mkdir(parents=True)
+    (lib / "harness" / "__init__.py").write_text("")
+    (lib / "harness" / "jail").symlink_to(JAIL_PACKAGE)
+    (lib / "site").mkdir()
+    for name, path in _library_dirs().items():
+        (lib / "site" / name).symlink_to(path)
+    os.chmod(lib, 0o755)
+
+
+BOOT = "import sys; sys.path[:0] = [{lib!r}, {site!r}]; from harness.jail.child import main; main({r}, {w})"
+
+
+def _boot_command(lib: Path, r: int, w: int) -> list[str]:
+    return [str(_python()), "-I", "-S", "-B", "-c", BOOT.format(lib=str(lib), site=str(lib / "site"), r=r, w=w)]
+
+
+def _bubblewrap_command(lib: Path, work: Path, r: int, w: int, uid: int | None) -> list[str]:
+    python = _python()
+    prefix = Path(sys.base_prefix).resolve()
+    inside = Path("/opt/kata")
+    args = [
+        "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--die-with-parent", "--new-session",
+        "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+        "--symlink", "usr/bin", "/bin",
+    ]  # fmt: skip
+    if not prefix.is_relative_to("/usr"):
+        args += ["--ro-bind", str(prefix), str(prefix)]
+    for site in _site_dirs():
+        args += ["--tmpfs", site]
+    args += ["--ro-bind", str(JAIL_PACKAGE), str(inside / "lib/harness/jail")]
+    args += ["--ro-bind", str(lib / "harness/__init__.py"), str(inside / "lib/harness/__init__.py")]
+    for name, path in _library_dirs().items():
+        args += ["--ro-bind", str(path), str(inside / "site" / name)]
+    args += ["--bind", str(work), "/kata", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # the child enters /kata once it is the learner's uid
+    args += ["--cap-drop", "ALL"]
+    if uid is not None:  # only to drop root for the learner's uid, before any of their code runs
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    boot = BOOT.format(lib=str(inside / "lib"), site=str(inside / "site"), r=r, w=w)
+    return [*_open_parents(args), str(python), "-I", "-S", "-B", "-c", boot]
+
+
+def _open_parents(args: list[str]) -> list[str]:
+    """Make the folders bubblewrap creates on the way to each mount point traversable (0755): it
+    creates them with the grader's umask, and the learner's uid must walk through them."""
+    targets = [args[i + 2] for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
+    parents = sorted({str(p) for t in targets for p in Path(t).parents if str(p) != "/"}, key=lambda p: p.count("/"))
+    dirs = [x for p in parents for x in ("--perms", "0755", "--dir", p)]
+    first = args.index("--ro-bind")
+    return [*args[:first], *dirs, *args[first:]]
