@@ -82,8 +82,7 @@ def cmd_list(args, store: Store, out) -> int:
         workspace.ensure(kata)
     started = [k for k in katas if not workspace.is_pristine(k)]
     results = {r.kata_id: r for r in _grade_all(started, None, _limits(args), out)}
-    for result in results.values():
-        store.record_grade(result, "grade")
+    store.record_grades(list(results.values()), "grade")
     ui.board(out, [progress.standing(store, k, results.get(k.id)) for k in katas])
     return EXIT_OK
 
@@ -98,8 +97,7 @@ def cmd_grade(args, store: Store, out) -> int:
     on_screen = args.format == "text" and args.out is None
     results = _grade_all(katas, root, _limits(args), out if on_screen else ui.console(stderr=True))
     if root is None:
-        for result in results:
-            store.record_grade(result, "grade")
+        store.record_grades(results, "grade")
     if args.format == "text":
         text = io.StringIO()
         text_out = out if on_screen else ui.Console(file=text, width=120, soft_wrap=True)
@@ -178,7 +176,10 @@ def cmd_reset(args, store: Store, out) -> int:
         raise UsageError("name the katas to reset (kata reset 02_backprop) or use --all, not both")
     katas = list(registry.katas()) if args.all else [_kata(i) for i in args.ids]
     for kata in katas:
-        saved = workspace.reset(kata, store.backups_dir)
+        try:
+            saved = workspace.reset(kata, store.backups_dir)
+        except OSError as exc:  # e.g. no backups folder can be made beside a read-only database
+            raise UsageError(f"{kata.id} was not reset, your file is untouched: {exc}") from None
         store.record_event(kata.id, "reset", str(saved or ""))
         kept = f"; your previous file is kept at {saved}" if saved else " (it was still the pristine stub)"
         out.print(f"reset {shown_path(kata.learner_file())}{kept}")
@@ -398,14 +399,14 @@ def main(argv: list[str] | None = None) -> int:
         args.test_timeout, args.kata_timeout = Limits.test_s, Limits.kata_s
     if args.db:
         os.environ["KATA_DB"] = args.db
-    out = ui.console()
+    out, err = ui.console(), ui.console(stderr=True)
     try:
-        store = Store()
+        store = Store(warn=lambda message: ui.warning(err, f"kata: {message}"))
     except StoreError as exc:
-        ui.console(stderr=True).print(f"kata: {exc}")
+        err.print(f"kata: {exc}")
         return EXIT_FAILED
     if store.notice:
-        ui.console(stderr=True).print(f"[yellow]{store.notice}[/]")
+        ui.warning(err, store.notice)
     try:
         return COMMANDS[args.command](args, store, out)
     except UsageError as exc:

@@ -30,6 +30,10 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=not tty, width=width)
 
 
+def warning(out: Console, message: str) -> None:
+    out.print(Text(message, style="yellow"))
+
+
 def fancy(out: Console) -> bool:
     return out.is_terminal and not os.environ.get("NO_COLOR")
 

@@ -1,11 +1,15 @@
 """Data safety of the progress store (harness/store.py) and of `kata reset` (harness/workspace.py).
 
 The learner's history and code are never lost: concurrent writers, a writer killed mid-write, a
-corrupted file, a file from a newer harness, and resets in quick succession.
+corrupted file, a file from a newer harness, and resets in quick succession. A store that cannot be
+used or written says so in one line, and never moves a healthy file aside: a path that is a folder,
+a device or an unwritable place; a read-only database; a full disk.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import signal
@@ -17,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from harness import registry, workspace
+from harness import cli, registry, workspace
 from harness import store as store_module
 from harness import results
 from harness.results import KataResult, Status
@@ -240,18 +244,180 @@ def test_a_database_from_a_newer_harness_is_refused_and_left_alone(tmp_path):
         assert con.execute("SELECT detail FROM events").fetchall() == [("kept",)]
 
 
+def kata_cli(db: Path, *args: str, user: int | None = None) -> subprocess.CompletedProcess:
+    """`kata --db DB ARGS` in a pipe, as `user` (a uid) when given."""
+    ids = {} if user is None else {"user": user, "group": user, "extra_groups": []}
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("kata")), "--db", str(db), *args], cwd=ROOT, capture_output=True, text=True,
+        timeout=120, env={**os.environ, "NO_COLOR": "1"}, stdin=subprocess.DEVNULL, **ids,
+    )  # fmt: skip
+
+
 def test_the_cli_reports_a_newer_database_in_words(tmp_path):
     db = tmp_path / "progress.sqlite3"
     Store(db).close()
     with sqlite3.connect(db) as con:
         con.execute("PRAGMA user_version = 99")
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("kata")), "--db", str(db), "history"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"}, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    result = kata_cli(db, "history")
     assert result.returncode == 1
     assert result.stderr.startswith(f"kata: {db} was written by a newer version of the harness (schema 99 > 1)")
     assert "Traceback" not in result.stderr
+
+
+# --- paths that cannot hold a database -------------------------------------------------------------
+def _bad_paths(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    (tmp_path / "a folder").mkdir()
+    (tmp_path / "a file").write_text("")
+    return {
+        "folder": (tmp_path / "a folder", "it is a directory"),
+        "device": (Path("/dev/null"), "it is not a regular file"),
+        "under a file": (tmp_path / "a file" / "progress.sqlite3", "it cannot be looked up (Not a directory)"),
+        "folder not creatable": (Path("/proc/kata-no-such-folder/progress.sqlite3"),
+                                 "its folder /proc/kata-no-such-folder cannot be created (No such file or directory)"),
+        "file not creatable": (Path("/proc/progress.sqlite3"), "it cannot be created (No such file or directory)"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["folder", "device", "under a file", "folder not creatable", "file not creatable"])
+def test_a_path_that_cannot_hold_a_database_is_refused_in_one_sentence(tmp_path, case):
+    path, problem = _bad_paths(tmp_path)[case]
+    dev_journal_before = Path("/dev/null-journal").exists()
+    with pytest.raises(StoreError) as excinfo:
+        Store(path)
+    assert str(excinfo.value) == (
+        f"Cannot use {path} as the progress database: {problem}; set KATA_DB (or --db) to a file you can write."
+    )
+    result = kata_cli(path, "history")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"kata: {excinfo.value}\n"
+    # Nothing was made or moved: SQLite on /dev/null used to create /dev/null-journal.
+    assert Path("/dev/null-journal").exists() == dev_journal_before
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a file", "a folder"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["list"], ["grade", "02_backprop"], ["watch"], ["hint", "02_backprop"], ["reset", "--all"], ["solution", "02_backprop"],
+     ["history"], ["mock"], ["draw"], ["verify"], ["batch", "submissions"], ["gradescope-package"]],  # fmt: skip
+    ids=lambda args: " ".join(args) or "board",
+)
+def test_every_command_refuses_a_folder_as_database_in_one_line(tmp_path, args):
+    result = kata_cli(tmp_path, *args)
+    assert result.returncode == 1
+    assert result.stderr == f"kata: Cannot use {tmp_path} as the progress database: it is a directory; set KATA_DB (or --db) to a file you can write.\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- a healthy database that cannot be written -----------------------------------------------------
+@pytest.fixture
+def shared_dir():
+    """A folder another user can enter (pytest's tmp_path is private to its owner); made writable again after."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="kata-store-"))
+    folder.chmod(0o755)
+    yield folder
+    folder.chmod(0o755)
+    subprocess.run(["rm", "-rf", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("read_only", ["file", "folder"])
+def test_a_read_only_database_is_read_and_never_moved_aside(shared_dir, read_only):
+    """chmod does not stop root, so as root the commands run as uid 65534 ("nobody")."""
+    db = shared_dir / "progress.sqlite3"
+    store = Store(db)
+    store.record_grade(a_result(1.0), "grade")
+    store.record_event("02_backprop", "hint", "1")
+    store.close()
+    before = db.read_bytes()
+    db.chmod(0o444)
+    if read_only == "folder":
+        shared_dir.chmod(0o555)
+    user = 65534 if os.geteuid() == 0 else None
+
+    history = kata_cli(db, "history", user=user)
+    assert history.returncode == 0, history.stderr
+    assert history.stderr == ""
+    (row,) = [line for line in history.stdout.splitlines() if "02_backprop" in line]
+    assert "grade" in row and "fail" in row and "1/2" in row
+
+    hint = kata_cli(db, "hint", "02_backprop", user=user)
+    assert hint.returncode == 0, hint.stderr
+    assert hint.stdout.startswith("Hint 2 of ")  # the recorded hint 1 was read
+    assert hint.stderr == (
+        f"kata: Not saved to your history: the hint of 02_backprop; {db} cannot be written (attempt to write a readonly database).\n"
+    )
+    assert db.read_bytes() == before
+    assert list(shared_dir.glob("*.corrupt-*")) == []
+
+
+# --- a full disk ---------------------------------------------------------------------------------
+def big_result() -> KataResult:
+    """A grade too big to fit in the pages a small database already has."""
+    tests = [results.TestResult("test_a", Status.FAIL, "x" * 20_000, 0.0, 1.0)]
+    return KataResult("02_backprop", "katas/02_backprop/backprop.py", Status.FAIL, tests, None, 0.5)
+
+
+def test_a_full_disk_loses_only_the_grade_and_says_so(tmp_path):
+    db = tmp_path / "progress.sqlite3"
+    warnings: list[str] = []
+    store = Store(db, warn=warnings.append)
+    try:
+        store.record_event("02_backprop", "hint", "1")
+        # SQLite's own cap on the file's size: growing past it fails exactly as a full disk does
+        # (SQLITE_FULL, "database or disk is full"), and SQLite rolls the transaction back itself.
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count = {pages}")
+        store.record_grade(big_result(), "grade")
+        assert warnings == [f"Not saved to your history: the grade of 02_backprop; {db} cannot be written (database or disk is full)."]
+        assert store.grades() == []
+        assert [d for _, d in store.events("02_backprop", "hint")] == ["1"]
+
+        store._db.execute("PRAGMA max_page_count = 1073741823")  # room again: the connection was left usable
+        store.record_grade(big_result(), "grade")
+        assert len(store.grades()) == 1 and len(warnings) == 1
+    finally:
+        store.close()
+    again = Store(db)
+    assert again.notice is None and list(tmp_path.glob("*.corrupt-*")) == []
+    again.close()
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs holding an open database, then filled to the last byte; skipped where mounting is not allowed."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        db = mount / "progress.sqlite3"
+        holder = Store(db)  # keeps its -wal and -shm files in place while the disk fills
+        holder.record_event("02_backprop", "hint", "1")
+        with contextlib.suppress(OSError), open(mount / "filler", "wb") as fh:
+            while True:
+                fh.write(bytes(4096))
+                fh.flush()
+        with pytest.raises(OSError) as excinfo:
+            (mount / "probe").write_bytes(bytes(4096))
+        assert excinfo.value.errno == errno.ENOSPC
+        yield db
+        holder.close()
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_grade_on_a_really_full_disk_is_shown_with_a_one_line_warning(full_disk, monkeypatch, capsys):
+    monkeypatch.setenv("KATA_DB", str(full_disk))
+    monkeypatch.setenv("NO_COLOR", "1")
+    # The grading itself is not under test: a verdict as the sandbox returns it; katas/ is not touched.
+    monkeypatch.setattr(cli, "_grade_all", lambda katas, root, limits, out: [big_result()])
+    monkeypatch.setattr(cli.workspace, "ensure", lambda kata: None)
+    assert cli.main(["grade", "02_backprop"]) == cli.EXIT_FAILED
+    out, err = capsys.readouterr()
+    assert "FAIL  02_backprop  0/1  katas/02_backprop/backprop.py" in out
+    assert "Total 0/1: 0 of 1 katas pass." in out
+    assert err == f"kata: Not saved to your history: the grade of 02_backprop; {full_disk} cannot be written (database or disk is full).\n"
 
 
 # --- workspace.reset never loses the learner's file ------------------------------------------------
