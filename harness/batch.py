@@ -153,6 +153,7 @@ def write(graded: list[Graded], katas: list[registry.Kata], out: Path, kinds: li
             for g in graded:
                 by_id = {r.kata_id: r for r in g.results}
                 errors = "; ".join(f"{r.kata_id}: {(r.error or '').splitlines()[0]}" for r in g.results if r.status is Status.ERROR and r.error)
-                writer.writerow([g.learner, *(f"{by_id[k.id].score:g}" for k in katas), f"{g.score:g}", f"{g.max_score:g}", errors])
+                writer.writerow([formats.csv_cell(g.learner), *(f"{by_id[k.id].score:g}" for k in katas), f"{g.score:g}",
+                                 f"{g.max_score:g}", formats.csv_cell(errors)])  # fmt: skip
         written.append(path)
     return written

@@ -100,7 +100,7 @@ def cmd_grade(args, store: Store, out) -> int:
         store.record_grades(results, "grade")
     if args.format == "text":
         text = io.StringIO()
-        text_out = out if on_screen else ui.Console(file=text, width=120, soft_wrap=True)
+        text_out = out if on_screen else ui.Console(file=text, width=120, soft_wrap=True, markup=False)
         for result in results:
             ui.verdict(text_out, result)
         passed = sum(r.status is Status.PASS for r in results)

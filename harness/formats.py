@@ -14,6 +14,17 @@ import xml.etree.ElementTree as ET
 from harness.results import KataResult, Status
 
 FORMATS = ("text", "json", "gradescope", "junit")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """A text cell for a CSV file that a spreadsheet will show as text, never run as a formula.
+
+    Learners name their folders and their code writes the error messages; a cell starting with
+    = + - @ (or tab, carriage return) is a formula to Excel and LibreOffice (CSV injection), so it
+    gets a leading ', as OWASP recommends.
+    """
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def as_json(results: list[KataResult]) -> str:

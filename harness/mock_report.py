@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from pathlib import Path
 
 from harness import registry
@@ -28,6 +29,11 @@ def _rows(session: Session) -> list[tuple[str, str, str, str, str]]:
         hints = f"{s.hints} (-{HINT_PENALTY * s.hints:g})" if s.hints else "0"
         rows.append((kata_id, f"{session.score(kata_id):g}/{s.max_score:g}", _green(s.first_green_s), str(s.regrades), hints))
     return rows
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in `text`: a learner's output cannot close it early."""
+    return "`" * max(3, 1 + max(map(len, re.findall("`+", text)), default=0))
 
 
 HEADERS = ("kata", "score", "time to first green", "re-grades", "hints")
@@ -57,7 +63,7 @@ def markdown(session: Session) -> str:
             lines.append("What failed at the deadline:")
             lines.append("")
             for failure in s.failures:
-                lines += ["```", failure, "```"]
+                lines += [_fence(failure), failure, _fence(failure)]
         lines.append("")
     if session.answers:
         lines += ["## Questions", ""]

@@ -2,6 +2,11 @@
 
 Colour and live progress only on a terminal; rich drops colour by itself when stdout is not a
 terminal or NO_COLOR is set, and then we also drop the box-drawing borders.
+
+Nothing we print is rich markup: learners' messages, output, file and folder names, and our hints
+("clip y_hat into [eps, 1 - eps]") are full of square brackets. Styles come from Text objects only,
+so learner text here is always a Text (safe on any console), and our consoles parse no markup at all
+(so every plain print elsewhere, e.g. a hint or a path, is literal too).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ def console(stderr: bool = False) -> Console:
     # tables get room (COLUMNS, else 140) rather than rich's 80 columns.
     tty = sys.stdout.isatty()
     width = None if tty else int(os.environ.get("COLUMNS") or 140)
-    return Console(stderr=stderr, highlight=False, soft_wrap=not tty, width=width)
+    return Console(stderr=stderr, highlight=False, soft_wrap=not tty, width=width, markup=False)
 
 
 def warning(out: Console, message: str) -> None:
@@ -64,7 +69,7 @@ def board(out: Console, standings: list[Standing]) -> None:
             points(s.score, s.max_score),
             duration(s.best_time_s),
             f"{s.hints_used}/{len(s.kata.hints)}",
-            s.next_step,
+            Text(s.next_step),  # often the first line of a learner's failure
         )
     out.print(table)
     passed = sum(s.state == PASSING for s in standings)
@@ -104,7 +109,7 @@ def history_table(out: Console, rows: list[tuple[float, str, str, str, str]], ti
     for column in ("when", "kata", "source", "status", "score"):
         table.add_column(column)
     for at, kata_id, source, status, score in rows:
-        table.add_row(dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M"), kata_id, source, status, score)
+        table.add_row(dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M"), *map(Text, (kata_id, source, status, score)))
     out.print(table)
 
 
@@ -124,5 +129,5 @@ def batch_table(out: Console, graded, katas) -> None:
             _, style = STATUS_MARK[r.status]
             cells.append(Text(points(r.score, r.max_score), style=style))
         errors = [f"{r.kata_id}: {(r.error or '').splitlines()[0]}" for r in g.results if r.status is Status.ERROR and r.error]
-        table.add_row(g.learner, *cells, points(g.score, g.max_score), errors[0] if errors else "")
+        table.add_row(Text(g.learner), *cells, points(g.score, g.max_score), Text(errors[0] if errors else ""))
     out.print(table)
