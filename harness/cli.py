@@ -27,8 +27,8 @@ from pathlib import Path
 from harness import formats, progress, registry, ui, workspace
 from harness.registry import shown_path
 from harness.results import KataResult, Status
+from harness.jail import spawn
 from harness.sandbox import Limits, Sandbox
-from harness.limits import TestTimeout, time_limit
 from harness.store import Store, StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -101,6 +101,7 @@ def cmd_grade(args, store: Store, out) -> int:
     if args.format == "text":
         text = io.StringIO()
         text_out = out if on_screen else ui.Console(file=text, width=120, soft_wrap=True, markup=False)
+        text_out.print(f"Learner code ran in: {spawn.isolation().describe()} (see `kata doctor`).", markup=False, style="dim")
         for result in results:
             ui.verdict(text_out, result)
         passed = sum(r.status is Status.PASS for r in results)
@@ -292,6 +293,14 @@ def cmd_gradescope_package(args, store: Store, out) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(args, store: Store, out) -> int:
+    from harness import doctor
+
+    for line in doctor.lines():
+        out.print(line, markup=False, highlight=False)
+    return EXIT_OK
+
+
 def cmd_draw(args, store: Store, out) -> int:
     from harness import draw
 
@@ -299,9 +308,8 @@ def cmd_draw(args, store: Store, out) -> int:
     if root is None:
         workspace.ensure(registry.get(draw.KATA_ID))
     try:
-        with time_limit(args.test_timeout):  # the learner's Value runs here, in this process
-            written = draw.draw(root, Path(args.out) if args.out else None, renderer=args.renderer)
-    except (draw.DrawError, TestTimeout) as exc:
+        written = draw.draw(root, Path(args.out) if args.out else None, renderer=args.renderer, seconds=args.test_timeout or 1e9)
+    except draw.DrawError as exc:
         ui.console(stderr=True).print(f"kata draw: {exc}", markup=False)
         return EXIT_FAILED
     for path in written:
@@ -380,6 +388,7 @@ def parser() -> argparse.ArgumentParser:
                    help="what to write: csv (the class), json, gradescope, junit (per learner); default all")  # fmt: skip
     c.add_argument("--out", default="batch-results", metavar="DIR", help="where to write (default %(default)s)")
     limits(c)
+    sub.add_parser("doctor", help="which isolation learner code runs in here, shown by trying it")
     c = sub.add_parser("gradescope-package", help="write the autograder zip Gradescope runs")
     c.add_argument("--katas", metavar="ID,...", help="which katas (default: all)")
     c.add_argument("--out", default="autograder.zip", metavar="FILE.zip")
@@ -389,7 +398,7 @@ def parser() -> argparse.ArgumentParser:
 COMMANDS = {
     None: cmd_list, "list": cmd_list, "grade": cmd_grade, "watch": cmd_watch, "hint": cmd_hint,
     "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history, "mock": cmd_mock, "draw": cmd_draw, "verify": cmd_verify,
-    "batch": cmd_batch, "gradescope-package": cmd_gradescope_package,
+    "batch": cmd_batch, "gradescope-package": cmd_gradescope_package, "doctor": cmd_doctor,
 }  # fmt: skip
 
 

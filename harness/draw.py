@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -332,7 +331,7 @@ def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer
         module = load(path)
     except LearnerLoadError as exc:
         raise DrawError(str(exc)) from None
-    module.process.test_seconds, module.process.deadline = seconds, time.monotonic() + seconds
+    module.process.start_check(seconds)
     try:
         panels = seed_panels(module, path)
     finally:

@@ -82,13 +82,14 @@ def check_file(path: Path) -> bytes:
     return source
 
 
-def load(path: Path, *, limits: JailLimits = JailLimits()) -> LearnerModule:
-    """Check the learner's file and import it in a jailed child; LearnerLoadError says what went wrong."""
+def load(path: Path, *, seconds: float = 10.0, limits: JailLimits = JailLimits()) -> LearnerModule:
+    """Check the learner's file and import it in a jailed child; LearnerLoadError says what went wrong.
+    seconds: the time limit of one check, which the file's top level gets too."""
     path = Path(path).absolute()
     check_file(path)
     # A name of our own per file, so that the learner's module never shadows one of the libraries.
     module = f"kata_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
-    process = LearnerProcess(path, module, shown_path(path), banned=integrity.BANNED, limits=limits)
+    process = LearnerProcess(path, module, shown_path(path), banned=integrity.BANNED, seconds=seconds, limits=limits)
     try:
         process.ensure()
     except _LoadFailed as exc:

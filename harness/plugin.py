@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import random
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -161,13 +160,11 @@ def pytest_runtest_call(item: pytest.Item):
     if kata_dir is None or kata_dir.learner is None:
         return (yield)
     process = kata_dir.learner.process
-    seconds = item.config.getoption("test_timeout")
-    process.test_seconds = seconds
-    process.deadline = time.monotonic() + (seconds or 1e9)
+    process.start_check(item.config.getoption("test_timeout"))
     try:
         return (yield)
     finally:
-        process.deadline = None
+        process.end_check()
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +173,7 @@ def learner(request: pytest.FixtureRequest):
     kata_dir = request.node.getparent(KataDir)
     if kata_dir is None:
         raise RuntimeError("the `learner` fixture only exists inside a kata folder (pytest katas/<id>)")
-    kata_dir.learner = load(kata_dir.learner_file)
+    kata_dir.learner = load(kata_dir.learner_file, seconds=request.config.getoption("test_timeout") or 1e9)
     yield kata_dir.learner
     kata_dir.learner.process.close()  # the child and everything it started
     kata_dir.learner = None

@@ -52,6 +52,10 @@ class TestTimeout(BaseException):
 class ByHandError(ImportError):
     """An import of a library a by-hand kata forbids."""
 
+    def __init__(self, module: str, message: str) -> None:
+        super().__init__(message)
+        self.module = module
+
 
 class RefuseBanned(importlib.abc.MetaPathFinder):
     """Refuses the autodiff libraries by any spelling of import (import, __import__, importlib)."""
@@ -62,7 +66,7 @@ class RefuseBanned(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         root = fullname.partition(".")[0]
         if root in self.banned:
-            raise ByHandError(
+            raise ByHandError(root,
                 f"import {fullname}: these katas are by hand, so {root} is not available while your code is graded."
                 " Work the derivatives out yourself (plain Python, NumPy, or sympy where the kata asks for it)."
             )
@@ -233,18 +237,22 @@ class Server:
         if isinstance(exc, SyntaxError) and exc.lineno:
             frames = [[exc.lineno, "<module>", (exc.text or "").rstrip()]]
         kind = type(exc)
+        base = next(k for k in kind.__mro__ if k.__module__ == "builtins")
+        # The learner's own exception classes by their name; a library's (numpy's _ArrayMemoryError)
+        # by the builtin it is, which is what the learner can look up.
+        ours = kind.__module__ in (getattr(self.objects[0], "__name__", None), __name__)
         return {
-            "type": kind.__qualname__,
-            "builtin": kind.__module__ == "builtins",
+            "type": kind.__qualname__ if ours else base.__qualname__,
+            "base": base.__qualname__,
             "message": message[:MESSAGE_CAP],
             "frames": frames,
             "notes": [_safe_str(n)[:MESSAGE_CAP] for n in (getattr(exc, "__notes__", None) or [])][:5] if isinstance(getattr(exc, "__notes__", None), list) else [],
-            "by_hand": isinstance(exc, ByHandError),
+            "by_hand": exc.module if isinstance(exc, ByHandError) else "",
         }
 
     @staticmethod
     def _info_text(kind: str, message: str) -> dict:
-        return {"type": kind, "builtin": False, "message": message, "frames": [], "notes": [], "by_hand": False}
+        return {"type": kind, "base": "Exception", "message": message, "frames": [], "notes": [], "by_hand": ""}
 
 
 def _expire(signum, frame):

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from harness import integrity
 from harness.checks import KataFailure, NotImplementedYet
 from harness.jail import spawn
 from harness.jail.codec import MAX_MESSAGE_BYTES, Codec, CodecError, sympy_node
@@ -79,9 +80,9 @@ class ByHand(KataFailure):
 _ERROR_CLASSES: dict[str, type] = {}
 
 
-def _error_class(name: str, builtin: bool) -> type:
+def _error_class(name: str) -> type:
     """LearnerError, made a subclass of the builtin exception of that name when there is one."""
-    base = getattr(builtins, name, None) if builtin else None
+    base = getattr(builtins, name, None)
     if not (isinstance(base, type) and issubclass(base, Exception)):
         return LearnerError
     if name not in _ERROR_CLASSES:
@@ -105,11 +106,14 @@ def _death(status: int | None, level: str) -> str:
 class LearnerProcess:
     """One learner file loaded in a jailed child; started on first use, again after a death."""
 
-    def __init__(self, path: Path, module: str, shown: str, *, banned: tuple[str, ...], limits: spawn.JailLimits = spawn.JailLimits()) -> None:
+    def __init__(
+        self, path: Path, module: str, shown: str, *, banned: tuple[str, ...], seconds: float = DEFAULT_BUDGET_S,
+        limits: spawn.JailLimits = spawn.JailLimits(),
+    ) -> None:  # fmt: skip
         self.path, self.module, self.shown = path, module, shown
         self.banned, self.limits = banned, limits
         self.deadline: float | None = None  # the running test's, set by the plugin
-        self.test_seconds = DEFAULT_BUDGET_S
+        self.test_seconds = seconds  # a check's time limit, which loading the file gets too
         self._jail: spawn.Jailed | None = None
         self._generation = 0
         self._remotes: dict[int, Remote] = {}
@@ -117,10 +121,20 @@ class LearnerProcess:
         self._output_read = 0
         self._load_error: str | None = None
         self._last_output = ""
+        self._timed_out: LearnerTimeout | None = None  # the running check's, to report again when its time is gone
         self.codec = Codec(self._to_handle, self._from_handle, sympy_node)
         self.module_remote = Remote(self, 0, "module", "", self._generation)
 
     # --- life -----------------------------------------------------------------------------------
+    def start_check(self, seconds: float) -> None:
+        """A check begins: its requests together may take `seconds` (0: no limit)."""
+        self.test_seconds = seconds
+        self.deadline = time.monotonic() + (seconds or 1e9)
+        self._timed_out = None
+
+    def end_check(self) -> None:
+        self.deadline = None
+
     @property
     def isolation(self) -> spawn.Isolation:
         return spawn.isolation()
@@ -142,12 +156,18 @@ class LearnerProcess:
         if not (type(reply) is list and reply[:1] == ["ready"]):
             self.close()
             raise _LoadFailed(f"The grader could not start a process for {self.shown} ({reply!r:.200}).")
+        loading = self.deadline is None
+        if loading:  # the file's top level gets the time of one check
+            self.deadline = time.monotonic() + self.test_seconds
         try:
             self.request("load", f"{self._jail.setup['cwd']}/{self.module}.py", self.module, what="<import>")
         except (LearnerError, LearnerTimeout, LearnerDied, NotImplementedYet, KataFailure) as exc:
             self._load_error = _import_failure(self.shown, exc)
             self.close()
             raise _LoadFailed(self._load_error) from None
+        finally:
+            if loading:
+                self.deadline = None
 
     def close(self, exited: bool = False) -> int | None:
         jail, self._jail = self._jail, None
@@ -177,7 +197,9 @@ class LearnerProcess:
         now = time.monotonic()
         budget = (self.deadline - now) if self.deadline is not None else DEFAULT_BUDGET_S
         if budget <= 0:
-            raise LearnerTimeout(self.test_seconds, [], what, killed=False)
+            # Out of time (hypothesis replaying the example that timed out, say): the time-out that
+            # used it up is the one to report, with the line it was on.
+            raise self._timed_out or LearnerTimeout(self.test_seconds, [], what, killed=False)
         self._send([op, *args, budget])
         hard = now + budget + GRACE_S
         while True:
@@ -209,20 +231,19 @@ class LearnerProcess:
                   if type(f) is list and len(f) == 3 and type(f[0]) is int]  # fmt: skip
         name, message = str(info.get("type", "Exception")), str(info.get("message", ""))
         function = frames[0].name if frames else what
-        if info.get("by_hand"):
-            where = f"{self.shown}, line {frames[-1].lineno}: `{frames[-1].line}`: " if frames else ""
-            return ByHand(f"{where}{message}")
+        if info.get("by_hand") and frames:
+            module = str(info["by_hand"])
+            return ByHand(integrity.message(self.shown, frames[-1].lineno, module, f"import {module}"))
         if name == "NotImplementedError":
             exc = NotImplementedYet(message)
             exc.frames, exc.function = frames, function
             return exc
         if name == "TestTimeout":
-            return LearnerTimeout(self.test_seconds, frames, function, killed=False)
-        if name in ("SystemExit", "KeyboardInterrupt", "GeneratorExit") or not info.get("builtin") and name in (
-            "Skipped", "Exit", "Failed", "SkipTest", "XFailed", "OutcomeException"
-        ):
-            return KataFailure(f"{function}() raised {name} ({message}): it may not skip or stop the checks.")
-        cls = _error_class(name, bool(info.get("builtin")))
+            self._timed_out = LearnerTimeout(self.test_seconds, frames, function, killed=False)
+            return self._timed_out
+        # Anything else, SystemExit and pytest's Skipped included, is what the learner's code raised:
+        # it fails the check that called it (it cannot stop or skip anything in this process).
+        cls = _error_class(str(info.get("base", "Exception")))
         try:
             exc = cls(message, frames, function)
         except Exception:  # noqa: BLE001 - a builtin with an unusual constructor
@@ -270,7 +291,8 @@ class LearnerProcess:
             ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
             if not ready:
                 self.close()
-                raise LearnerTimeout(self.test_seconds, [], what, killed=True)
+                self._timed_out = LearnerTimeout(self.test_seconds, [], what, killed=True)
+                raise self._timed_out
             chunk = os.read(fd, min(n, 2**20))
             if not chunk:
                 level = self._jail.isolation.level
@@ -315,9 +337,9 @@ def _import_failure(shown: str, exc: BaseException) -> str:
     frames = getattr(exc, "frames", [])
     where = "\n".join(f"  {shown}:{f.lineno} in {f.name}\n    {f.line}" for f in frames)
     if isinstance(exc, LearnerTimeout):
-        what = f"timed out after {exc.seconds:g} s (a loop at the top level of the file?)"
+        what = str(exc)
     elif isinstance(exc, LearnerDied):
-        what = f"stopped: {exc}"
+        what = f"stopped: {exc}."
     else:
         what = f"raised {getattr(exc, 'type_name', type(exc).__name__)}: {exc}"
     return f"Importing {shown} {what}\n{where}".rstrip()
