@@ -113,5 +113,5 @@ def test_a_crash_in_the_learners_op_shows_their_line(submission, tmp_path):
     with pytest.raises(draw.DrawError) as raised:
         draw.draw(submission(KATA, source), tmp_path)
     message = str(raised.value)
-    assert message.startswith("While building y = sin(x**2 + 1) with your Value, your code raised AttributeError: 'float' object has no attribute 'sin'")
+    assert message.startswith("While building y = sin(x**2 + 1) with your Value: <lambda>() raised AttributeError: 'float' object has no attribute 'sin'")
     assert "Value.sin = lambda self: self.data.sin()" in message

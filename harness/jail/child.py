@@ -172,7 +172,7 @@ class Server:
         while True:
             request = self.receive()
             op, args = request[0], request[1:]
-            self.budget = float(args.pop()) if op in ("load", "call", "getattr", "setattr", "op", "isinstance") else 0.0
+            self.budget = float(args.pop()) if op in ("load", "call", "getattr", "setattr", "op", "isinstance", "seed") else 0.0
             handler = getattr(self, f"do_{op}", None)
             if handler is None:
                 self.send(["raised", self._info_text("ProtocolError", f"unknown request {op!r}")])
@@ -208,6 +208,18 @@ class Server:
 
     def do_setattr(self, target, name: str, value):
         setattr(target, name, value)
+        return None, []
+
+    def do_seed(self, seed):
+        """Seed np.random's global state (a diagnosis probing for code that draws from it), or with
+        None put back the state it had before."""
+        import numpy
+
+        if seed is None:
+            numpy.random.set_state(self.saved_rng_state)
+        else:
+            self.saved_rng_state = numpy.random.get_state()
+            numpy.random.seed(seed)
         return None, []
 
     def do_isinstance(self, obj, cls):

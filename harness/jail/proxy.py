@@ -17,11 +17,13 @@ that died (a crash, os._exit, a kill) is started again for the next test.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import select
 import signal
 import struct
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +170,15 @@ class LearnerProcess:
         finally:
             if loading:
                 self.deadline = None
+
+    @contextlib.contextmanager
+    def global_seed(self, seed: int) -> Iterator[None]:
+        """np.random's global state in the learner's process seeded, and restored afterwards."""
+        self.request("seed", seed, what="seeding np.random")
+        try:
+            yield
+        finally:
+            self.request("seed", None, what="seeding np.random")
 
     def close(self, exited: bool = False) -> int | None:
         jail, self._jail = self._jail, None
