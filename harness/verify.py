@@ -13,7 +13,8 @@ a variant, a correct answer written differently, must pass every test, so nothin
 
 first checks each kata's registry promises (lint: files, hints, a failing stub, a passing
 reference), then prints a table per catalog with its kill rate and diagnosis rate; exits 1 if
-anything fails.
+anything fails. It runs from a checkout only: the references and the variants (solutions/) are not
+in the installed package.
 """
 
 from __future__ import annotations
@@ -186,6 +187,10 @@ def lint(kata: registry.Kata) -> list[str]:
 
 def run(kata_ids: list[str], *, verbose: bool = False, out=print) -> bool:
     """Lint each kata and prove its catalog; True when everything holds (`kata verify`)."""
+    if not catalog.VARIANTS_DIR.is_dir():  # an installed package: the answers are never shipped
+        out(f"kata verify runs from a checkout of the repository only: it grades the references and variants in"
+            f" solutions/, which an installed package (here {registry.REPO_ROOT}) does not have.")  # fmt: skip
+        return False
     all_ok = True
     with_catalog = catalog.kata_ids()
     for kata_id in kata_ids or [k.id for k in registry.katas()]:

@@ -8,9 +8,17 @@ diagnosis; and a learner reads the parts of a failure in a fixed order. Each ent
 from __future__ import annotations
 
 import functools
+import json
 import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
 
 import pytest
+from conftest import ROOT, run
 
 from harness import catalog, verify
 from harness.results import Status
@@ -103,3 +111,80 @@ def test_an_entry_that_no_longer_applies_is_a_clear_error():
     result = verify.verify_entry(_unlisted(("no such line", "x")))
     assert not result.ok and result.result is None
     assert result.error == "02_backprop.toml: [[mistake]] 'unlisted': 'no such line' occurs 0 times in the reference, not exactly once."
+
+
+def test_a_variant_whose_file_is_gone_is_a_clear_error():
+    gone = catalog.Entry("02_backprop", catalog.VARIANT, "gone", "not in the catalog", None, file=catalog.VARIANTS_DIR / "02_backprop" / "gone.py")
+    result = verify.verify_entry(gone)
+    assert result.error == f"02_backprop.toml: [[variant]] 'gone': there is no file {catalog.VARIANTS_DIR / '02_backprop' / 'gone.py'}"
+
+
+# --- the answers stay in the checkout -----------------------------------------------------------
+ANSWERS = sorted((ROOT / "solutions").rglob("*.py"))  # the references and the variants
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> Path:
+    """A folder with the wheel (as pip builds it) and the sdist (setuptools' PEP 517 hook, as
+    `python -m build` calls it), built from a copy: a build writes build/ and *.egg-info beside
+    its sources, and others share this tree."""
+    base = tmp_path_factory.mktemp("dist")
+    skip = shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "batch-results", "autograder.zip")
+    shutil.copytree(ROOT, base / "src", ignore=skip)
+    wheel = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(base), str(base / "src"))
+    assert wheel.returncode == 0, wheel.stdout + wheel.stderr
+    sdist = run(sys.executable, "-c", f"from setuptools import build_meta; build_meta.build_sdist({str(base)!r})", cwd=base / "src")
+    assert sdist.returncode == 0, sdist.stdout + sdist.stderr
+    return base
+
+
+def _members(dist: Path, kind: str) -> dict[str, bytes]:
+    """Each file of the wheel or the sdist, by its path in the package ("harness/...")."""
+    if kind == "wheel":
+        with zipfile.ZipFile(next(dist.glob("*.whl"))) as zf:
+            return {name: zf.read(name) for name in zf.namelist()}
+    with tarfile.open(next(dist.glob("*.tar.gz"))) as tf:
+        return {m.name.split("/", 1)[1]: tf.extractfile(m).read() for m in tf.getmembers() if m.isfile()}
+
+
+@pytest.mark.parametrize("kind", ["wheel", "sdist"])
+def test_the_package_carries_the_diagnoses_but_no_answer(dist, kind):
+    files = _members(dist, kind)
+    assert {f"harness/catalog/{kata_id}.toml" for kata_id in catalog.kata_ids()} <= set(files)
+    assert not [name for name in files if "variants" in name or "solutions" in name]
+    shipped = set(files.values())
+    assert ANSWERS and not [p for p in ANSWERS if p.read_bytes() in shipped], "a reference or variant is in the package"
+
+
+@pytest.fixture(scope="module")
+def installed(dist, tmp_path_factory) -> Path:
+    """The wheel installed by pip into a folder of its own, with no checkout beside it."""
+    site = tmp_path_factory.mktemp("site")
+    done = run(sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(site), str(next(dist.glob("*.whl"))))
+    assert done.returncode == 0, done.stdout + done.stderr
+    where = _installed_python(site, "-c", "import harness.registry as r; print(r.REPO_ROOT)")
+    assert where.stdout.strip() == str(site), "the installed harness is not the one imported"
+    return site
+
+
+def _installed_python(site: Path, *args: str) -> subprocess.CompletedProcess:
+    """Python with only the installed package importable as harness (the checkout's is not on the path)."""
+    return run(sys.executable, *args, cwd=site, env={"PYTHONPATH": str(site), "KATA_DB": str(site / "db.sqlite3")})
+
+
+def test_verify_from_an_installed_package_says_it_needs_the_checkout(installed):
+    result = _installed_python(installed, "-m", "harness.cli", "verify")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.strip() == (
+        "kata verify runs from a checkout of the repository only: it grades the references and variants in"
+        f" solutions/, which an installed package (here {installed}) does not have."
+    )
+
+
+def test_an_installed_package_still_has_every_diagnosis(installed):
+    """The grader reads diagnoses from the catalog; loading it must not need the variants' files."""
+    read = "from harness import catalog; print({k: [m.diagnosis for m in catalog.load(k).mistakes] for k in catalog.kata_ids()})"
+    result = _installed_python(installed, "-c", read)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str({k: [m.diagnosis for m in catalog.load(k).mistakes] for k in catalog.kata_ids()})
+

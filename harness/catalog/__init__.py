@@ -12,12 +12,16 @@ A catalog is data, not copies of files: each entry says how to turn the kata's r
     [[variant]]                     # a correct answer written differently: it must pass, unnamed
     id = "per_sample_loops"
     title = "forward, loss and backward one sample at a time"
-    file = "per_sample_loops.py"    # instead of replace: a whole file under variants/<kata id>/
+    file = "per_sample_loops.py"    # instead of replace: a whole file, solutions/variants/<kata id>/<file>
 
 Every entry has `id`, `title` and exactly one of `replace` (each `old` must occur exactly once in
 the text it is applied to, so an edit of the reference cannot silently change what an entry means)
 or `file`; a mistake also has its `diagnosis`, one or two sentences naming the slip and hinting at
 the fix. Ids are unique within a catalog. harness/verify.py proves every entry against the spec.
+
+The TOML files travel with the package: the grader reads each mistake's diagnosis. A `file` is a
+complete answer, so it lives beside the references, in the checkout's solutions/variants/: neither
+the wheel nor the Gradescope bundle carries solutions/, and only `kata verify` reads it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 from harness import registry
 
 CATALOG_DIR = Path(__file__).parent
-VARIANTS_DIR = CATALOG_DIR / "variants"
+VARIANTS_DIR = registry.REPO_ROOT / "solutions" / "variants"  # in a checkout only (see above)
 MISTAKE, VARIANT = "mistake", "variant"
 
 
@@ -57,6 +61,8 @@ class Entry:
     def source(self) -> str:
         """The complete implementation this entry describes."""
         if self.file is not None:
+            if not self.file.is_file():
+                raise CatalogError(f"{self.where}: there is no file {self.file}")
             return self.file.read_text()
         text = registry.get(self.kata_id).solution_path.read_text()
         for old, new in self.replace:
@@ -105,9 +111,8 @@ def _entry(kata_id: str, kind: str, raw: dict, index: int) -> Entry:
     well_formed = all(isinstance(p, list) and len(p) == 2 and all(isinstance(s, str) for s in p) for p in pairs)
     if "replace" in raw and not (pairs and well_formed):
         raise CatalogError(f"{where} ({raw['id']!r}): `replace` must be a non-empty list of [old, new] strings")
+    # Checked by source(), not here: the grader loads the catalog for its diagnoses where no variant is installed.
     file = VARIANTS_DIR / kata_id / raw["file"] if "file" in raw else None
-    if file is not None and not file.is_file():
-        raise CatalogError(f"{where} ({raw['id']!r}): there is no file {file}")
     return Entry(kata_id, kind, raw["id"], raw["title"], raw.get("diagnosis"), tuple(map(tuple, pairs)), file)
 
 
