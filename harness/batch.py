@@ -5,6 +5,11 @@ hypothesis imported once, every reference graded once), `workers` at a time, so 
 the grading work, not with one interpreter start per learner. A broken submission (a crash, a hang,
 garbage, a missing kata, a bad zip) gets its own error entry; it never stops the batch.
 
+A learner is named by their entry in the folder, as it is spelled there: `alice/` is "alice" and
+`alice.zip` is "alice.zip", so two entries are always two learners, and a name never depends on the
+other entries. A submission holding a symbolic link anywhere (a folder's, or a zip member stored as
+a link) is refused, that learner only: grading never follows a link out of the submission.
+
 Written to OUT: <learner>/results.json (Gradescope), <learner>/junit.xml, <learner>/result.json
 (our JSON, as `kata grade --format json`), and grades.csv (one row per learner, a column per kata).
 """
@@ -13,7 +18,9 @@ from __future__ import annotations
 
 import csv
 import functools
+import os
 import shutil
+import stat
 import tempfile
 import threading
 import zipfile
@@ -56,13 +63,34 @@ def submissions(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".zip"))
 
 
+def links(root: Path) -> list[str]:
+    """The symbolic links anywhere under `root`, relative to it; os.walk never enters a linked folder."""
+    found = [Path(here, name) for here, dirs, files in os.walk(root) for name in dirs + files]
+    return sorted(p.relative_to(root).as_posix() for p in found if p.is_symlink())
+
+
+def refused_links(paths: list[str]) -> str:
+    """What a learner reads about the links found in their submission (`kata batch`, run_autograder)."""
+    if len(paths) == 1:
+        return f"{paths[0]} is a symbolic link; submit the file itself."
+    return f"{', '.join(paths)} are symbolic links; submit the files themselves."
+
+
+def _refuse_links(name: str, paths: list[str]) -> None:
+    if paths:
+        raise SubmissionError(f"{name}: {refused_links(paths)}")
+
+
 def _unzip(archive: Path, into: Path) -> Path:
-    """Extract safely (no paths outside `into`, bounded size); the folder that holds the kata folders."""
+    """Extract safely (no links, no paths outside `into`, bounded size); the folder holding the kata folders."""
     try:
         with zipfile.ZipFile(archive) as zf:
             members = zf.infolist()
             if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
                 raise SubmissionError(f"{archive.name} unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MiB")
+            # A link is stored with its unix mode in the top half of external_attr; extractall would
+            # write it as a file holding the link's target, so it is refused here, as in a folder.
+            _refuse_links(archive.name, [m.filename for m in members if stat.S_ISLNK(m.external_attr >> 16)])
             for member in members:
                 target = (into / member.filename).resolve()
                 if not target.is_relative_to(into.resolve()):
@@ -76,6 +104,14 @@ def _unzip(archive: Path, into: Path) -> Path:
         if len(inner) == 1:  # zipped as one top folder holding the kata folders
             return inner[0]
     return into
+
+
+def _layout(entry: Path, staging: Path) -> Path:
+    """The folder holding a submission's kata folders: the folder itself, or the zip unpacked into `staging`."""
+    if entry.is_dir():
+        _refuse_links(entry.name, links(entry))
+        return entry
+    return _unzip(entry, staging)
 
 
 def _error_results(katas: list[registry.Kata], file_root: str, message: str, max_score) -> list[KataResult]:
@@ -109,9 +145,9 @@ def grade_all(
     jobs = []
     try:
         for entry in submissions(folder):
-            learner = entry.stem if entry.suffix == ".zip" else entry.name
+            learner = entry.name  # unique in the folder: `dup/` and `dup.zip` are two learners
             try:
-                root = _unzip(entry, staging / learner) if entry.suffix == ".zip" else entry
+                root = _layout(entry, staging / learner)
             except SubmissionError as exc:
                 g = Graded(learner, _error_results(katas, entry.name, str(exc), max_score), str(exc))
                 graded.append(g)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
@@ -12,15 +13,29 @@ from pathlib import Path
 import pytest
 from conftest import run, solution_source
 
+from harness import registry
+
 KATA = str(Path(sys.executable).with_name("kata"))
 BUGGY = solution_source("02_backprop").replace("dZ2 = (A2 - y) / n", "dZ2 = A2 - y")
 CRASHING = solution_source("02_backprop").replace("    n = X.shape[0]", "    import os; os._exit(3)")
+REFERENCE = registry.get("02_backprop").solution_path
 
 
 def learner(folder: Path, name: str, source: str | bytes) -> None:
     target = folder / name / "02_backprop" / "backprop.py"
     target.parent.mkdir(parents=True)
     target.write_bytes(source if isinstance(source, bytes) else source.encode())
+
+
+def zipped(path: Path, *members: tuple[str, str], link: str | None = None) -> None:
+    """A zip of (name, text) files; `link`, if given, a member stored as a symbolic link to the reference."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in members:
+            zf.writestr(name, text)
+        if link is not None:
+            info = zipfile.ZipInfo(link)
+            info.external_attr = 0o120777 << 16  # S_IFLNK | rwxrwxrwx, as `zip --symlinks` stores one
+            zf.writestr(info, str(REFERENCE))
 
 
 @pytest.fixture(scope="module")
@@ -34,32 +49,76 @@ def graded(tmp_path_factory):
     learner(subs, "dave", b"\x00\x01 not python")
     (subs / "erin").mkdir()  # a submission without the kata's file
     (subs / "frank.zip").write_bytes(b"not a zip")
-    with zipfile.ZipFile(subs / "gina.zip", "w") as zf:  # zipped inside one top folder
-        zf.writestr("gina-work/02_backprop/backprop.py", solution_source("02_backprop"))
+    zipped(subs / "gina.zip", ("gina-work/02_backprop/backprop.py", solution_source("02_backprop")))  # in one top folder
+    # The same name twice, a folder and a zip: two learners.
+    learner(subs, "dup", BUGGY)
+    zipped(subs / "dup.zip", ("02_backprop/backprop.py", solution_source("02_backprop")))
+    # Links to the reference, as a kata file, as a kata folder, as a zip member: refused.
+    (subs / "hank" / "02_backprop").mkdir(parents=True)
+    os.symlink(REFERENCE, subs / "hank" / "02_backprop" / "backprop.py")
+    (subs / "ivy").mkdir()
+    os.symlink(REFERENCE.parent, subs / "ivy" / "02_backprop")
+    zipped(subs / "jack.zip", ("notes.txt", "mine"), link="02_backprop/backprop.py")
+    (subs / "kim" / "02_backprop" / "backprop.py").mkdir(parents=True)  # a folder where the file should be
     result = run(KATA, "batch", str(subs), "--katas", "02_backprop", "--out", str(base / "out"),
                  "--test-timeout", "5", env={"KATA_DB": str(base / "db.sqlite3")})  # fmt: skip
     return result, base / "out"
 
 
+LEARNERS = {"alice", "bob", "carol", "dave", "erin", "frank.zip", "gina.zip", "dup", "dup.zip", "hank", "ivy", "jack.zip", "kim"}
+
+
+def csv_rows(out: Path) -> dict[str, dict[str, str]]:
+    return {row["learner"]: row for row in csv.DictReader((out / "grades.csv").open())}
+
+
 def test_batch_finishes_and_shows_every_learner(graded):
     result, _ = graded
     assert result.returncode == 0, result.stderr
-    for name in ("alice", "bob", "carol", "dave", "erin", "frank", "gina"):
+    for name in LEARNERS:
         assert name in result.stdout
 
 
 def test_the_class_csv_has_a_row_per_learner_and_a_column_per_kata(graded):
     _, out = graded
-    rows = {row["learner"]: row for row in csv.DictReader((out / "grades.csv").open())}
-    assert set(rows) == {"alice", "bob", "carol", "dave", "erin", "frank", "gina"}
-    assert rows["alice"]["02_backprop"] == rows["alice"]["max_total"] == rows["gina"]["02_backprop"]
+    rows = csv_rows(out)
+    assert set(rows) == LEARNERS
+    assert rows["alice"]["02_backprop"] == rows["alice"]["max_total"] == rows["gina.zip"]["02_backprop"]
     assert 0 < float(rows["bob"]["02_backprop"]) < float(rows["alice"]["02_backprop"])
     assert "exited the interpreter" in rows["carol"]["errors"] and "backward()" in rows["carol"]["errors"]
     assert "not Python source" in rows["dave"]["errors"]
     assert "no file" in rows["erin"]["errors"]
-    assert "not a readable zip" in rows["frank"]["errors"]
+    assert "not a readable zip" in rows["frank.zip"]["errors"]
     # Every learner is scored out of the same total, whatever went wrong.
     assert len({row["max_total"] for row in rows.values()}) == 1
+
+
+def test_a_folder_and_a_zip_of_one_name_are_two_learners(graded):
+    _, out = graded
+    rows = csv_rows(out)
+    assert float(rows["dup"]["02_backprop"]) < float(rows["dup.zip"]["02_backprop"]) == float(rows["dup.zip"]["max_total"])
+    assert json.loads((out / "dup" / "result.json").read_text()) != json.loads((out / "dup.zip" / "result.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("hank", "hank: 02_backprop/backprop.py is a symbolic link; submit the file itself."),
+        ("ivy", "ivy: 02_backprop is a symbolic link; submit the file itself."),
+        ("jack.zip", "jack.zip: 02_backprop/backprop.py is a symbolic link; submit the file itself."),
+    ],
+)
+def test_a_symbolic_link_anywhere_refuses_that_submission(graded, name, error):
+    _, out = graded
+    row = csv_rows(out)[name]
+    assert row["total"] == "0" and row["errors"] == f"02_backprop: {error}"
+    assert json.loads((out / name / "result.json").read_text())["katas"][0]["error"] == error
+
+
+def test_a_folder_where_the_file_should_be_is_one_sentence(graded):
+    _, out = graded
+    error = csv_rows(out)["kim"]["errors"]
+    assert error.endswith("kim/02_backprop/backprop.py is a folder, but it should be your Python file."), error
 
 
 def test_per_learner_files_in_three_formats(graded):
