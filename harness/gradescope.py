@@ -3,16 +3,20 @@
 The zip holds setup.sh (installs Python and this harness with its dependencies, torch pinned to
 the 2.13.0 CPU build) and run_autograder (finds each kata's file in /autograder/submission, whether
 uploaded as <id>/<module>.py or as a bare <module>.py, and writes /autograder/results/results.json
-with `kata grade --format gradescope`). The harness itself travels in source/. The references are
-left out: students' code never runs next to them.
+with `kata grade --format gradescope`). Only regular files are copied for grading: a symbolic link
+in the submission is never followed, and the results' top-level output names each one refused. The
+harness itself travels in source/. The references and the catalog's variants (solutions/) are left
+out: students' code never runs next to them.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 import zipfile
 from pathlib import Path
 
-from harness import registry
+from harness import batch, registry
 
 INCLUDE = ("pyproject.toml", "README.md", "conftest.py", "harness", "katas")
 EXCLUDE_PARTS = {"__pycache__", ".pytest_cache"}
@@ -38,9 +42,10 @@ STAGE="$(mktemp -d)"
 mkdir -p "$ROOT/results"
 for pair in {pairs}; do
     id="${{pair%%:*}}"; file="${{pair#*:}}"
-    found="$ROOT/submission/$id/$file"
-    [ -f "$found" ] || found="$(find "$ROOT/submission" -name "$file" -type f | sort | head -n 1)"
-    if [ -n "$found" ] && [ -f "$found" ]; then
+    # find -type f lists regular files only and never enters a linked folder, so no link is followed.
+    matches="$(find "$ROOT/submission" -name "$file" -type f | sort)"
+    found="$(grep -Fx "$ROOT/submission/$id/$file" <<<"$matches" || head -n 1 <<<"$matches")"
+    if [ -n "$found" ]; then
         mkdir -p "$STAGE/$id" && cp "$found" "$STAGE/$id/$file"
     fi
 done
@@ -48,6 +53,7 @@ cd "$ROOT/source"
 KATA_DB="$STAGE/progress.sqlite3" "$PY" -m harness.cli grade {ids} --impl "$STAGE" \\
     --format gradescope --out "$ROOT/results/results.json"
 status=$?
+"$PY" -m harness.gradescope "$ROOT/submission" "$ROOT/results/results.json"
 # exit 1 only means "not everything passed"; anything else is a grading failure Gradescope should show.
 [ "$status" -le 1 ] && exit 0 || exit "$status"
 """
@@ -72,3 +78,16 @@ def build(kata_ids: list[str], out: Path) -> Path:
                     continue  # no caches, and no learner's own files from this machine's katas/
                 zf.write(file, f"source/{rel}")
     return out
+
+
+def note_links(submission: Path, results: Path) -> None:
+    """Name the links run_autograder refused in the results' top-level output, which the student sees."""
+    links = batch.links(submission)
+    if links and results.is_file():
+        data = json.loads(results.read_text())
+        data["output"] = batch.refused_links(links)
+        results.write_text(json.dumps(data, indent=2))
+
+
+if __name__ == "__main__":  # run_autograder, after grading: python -m harness.gradescope SUBMISSION RESULTS
+    note_links(Path(sys.argv[1]), Path(sys.argv[2]))

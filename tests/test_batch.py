@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run, solution_source
+from conftest import ROOT, run, solution_source
 
 from harness import registry
 
@@ -135,22 +135,62 @@ def test_per_learner_files_in_three_formats(graded):
     assert int(suite.get("errors")) >= 1
 
 
-def test_gradescope_bundle_grades_a_fake_autograder_tree(tmp_path):
-    bundle = tmp_path / "autograder.zip"
-    made = run(KATA, "gradescope-package", "--katas", "02_backprop", "--out", str(bundle))
+def bundle(folder: Path, *katas: str) -> Path:
+    """The bundle `kata gradescope-package` writes (every kata unless named)."""
+    path = folder / "autograder.zip"
+    made = run(KATA, "gradescope-package", *(("--katas", ",".join(katas)) if katas else ()), "--out", str(path))
     assert made.returncode == 0, made.stderr
+    return path
+
+
+def test_gradescope_bundle_leaves_every_answer_out(tmp_path):
+    with zipfile.ZipFile(bundle(tmp_path)) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    assert {"setup.sh", "run_autograder", "source/harness/catalog/02_backprop.toml"} <= set(files)
+    assert not [name for name in files if "variants" in name or "solutions" in name]
+    answers = sorted((ROOT / "solutions").rglob("*.py"))  # the references and the catalog's variants
+    assert answers and not [p for p in answers if p.read_bytes() in set(files.values())]
+
+
+def autograde(tmp_path: Path, upload) -> dict:
+    """run_autograder on a fake /autograder tree; `upload(submission folder)` lays out the student's files."""
     root = tmp_path / "autograder"
-    with zipfile.ZipFile(bundle) as zf:
-        names = zf.namelist()
-        assert {"setup.sh", "run_autograder"} <= set(names)
-        assert not any(n.startswith("source/solutions/") for n in names)
+    with zipfile.ZipFile(bundle(tmp_path, "02_backprop")) as zf:
         zf.extractall(root)
-        (root / "run_autograder").chmod(0o755)
-    submission = root / "submission"
-    submission.mkdir()
-    (submission / "backprop.py").write_text(BUGGY)  # uploaded as a bare file, not in its kata folder
+    (root / "submission").mkdir()
+    upload(root / "submission")
     graded = run("bash", str(root / "run_autograder"), env={"AUTOGRADER_ROOT": str(root), "KATA_PYTHON": sys.executable})
     assert graded.returncode == 0, graded.stdout + graded.stderr
-    results = json.loads((root / "results" / "results.json").read_text())
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_gradescope_bundle_grades_a_fake_autograder_tree(tmp_path):
+    # uploaded as a bare file, not in its kata folder
+    results = autograde(tmp_path, lambda submission: (submission / "backprop.py").write_text(BUGGY))
     assert 0 < results["score"] < sum(t["max_score"] for t in results["tests"])
     assert any("disagrees with torch" in t["output"] for t in results["tests"])
+    assert "output" not in results
+
+
+def _link_file(submission: Path) -> None:
+    (submission / "02_backprop").mkdir()
+    os.symlink(REFERENCE, submission / "02_backprop" / "backprop.py")
+    (submission / "notes.txt").symlink_to("/etc/passwd")
+
+
+def _link_folder(submission: Path) -> None:
+    os.symlink(REFERENCE.parent, submission / "02_backprop")
+
+
+@pytest.mark.parametrize(
+    ("upload", "output"),
+    [
+        (_link_file, "02_backprop/backprop.py, notes.txt are symbolic links; submit the files themselves."),
+        (_link_folder, "02_backprop is a symbolic link; submit the file itself."),
+    ],
+    ids=["file", "folder"],
+)
+def test_gradescope_bundle_copies_no_link_and_says_so(tmp_path, upload, output):
+    results = autograde(tmp_path, upload)
+    assert results["score"] == 0 and results["output"] == output
+    assert all(t["output"].startswith("There is no file ") for t in results["tests"])  # the reference was not copied
