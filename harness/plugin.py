@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from harness import profiles, registry, workspace
-from harness.jail import spawn
+from harness.jail import proxy, spawn
 from harness.jail.proxy import LearnerDied, LearnerTimeout
 from harness.learner import LearnerModule, load
 from harness.registry import shown_path
@@ -67,6 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from hypothesis import core, settings
 
     config.pluginmanager.register(Summary(), f"kata-summary-{id(config)}")
+    if _grades_a_kata(config):
+        proxy.prestart()  # Python and numpy start in the learner's jail while this process imports torch
     if settings.get_current_profile_name() == profiles.PRACTICE and core.global_force_seed is None:
         core.global_force_seed = random.SystemRandom().randrange(2**32)
 
@@ -80,10 +82,14 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         profile = f"hypothesis profile: practice, seed {seed} (replay a failure with --hypothesis-profile practice --hypothesis-seed {seed})"
     else:
         profile = f"hypothesis profile: {name}" if name != profiles.GRADING else None
-    ids = {kata.id for kata in registry.katas()}
-    if not any(ids & set(Path(arg.split("::")[0]).parts) for arg in config.args):
+    if not _grades_a_kata(config):
         return profile
     return [line for line in (profile, f"learner code runs in: {spawn.isolation().describe()}") if line]
+
+
+def _grades_a_kata(config: pytest.Config) -> bool:
+    ids = {kata.id for kata in registry.katas()}
+    return any(ids & set(Path(arg.split("::")[0]).parts) for arg in config.args)
 
 
 def _impl_root(config: pytest.Config) -> Path | None:

@@ -36,7 +36,9 @@ class Limits:
 
 def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn: Connection, spare: bool) -> None:
     from harness import runner
+    from harness.jail import proxy
 
+    proxy.prestart()  # the learner's process boots while pytest starts and collects the spec
     os.setpgid(0, 0)  # a group of its own: whatever the learner's code forks dies with it (see _reap)
 
     def send(kind: str, payload: object) -> None:
@@ -52,6 +54,7 @@ def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn
     os.dup2(devnull, 2)
     args = ("--test-timeout", str(limits.test_s), "--kata-shard", shard)
     send("done", runner.grade(kata_id, impl_root, pytest_args=args, on_event=send))
+    proxy.end_started()
     conn.close()
     os._exit(0)  # without waiting for threads the learner's code may have left running
 

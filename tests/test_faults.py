@@ -9,6 +9,7 @@ FAULTS (name -> submission source) is also what benchmarks/fault_cases.py times.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -42,6 +43,9 @@ def before(anchor: str, code: str) -> str:
     return replaced(anchor, code + anchor)
 
 
+# What the learner's code starts is named LEFTOVER_NAME (its comm, which threads and forks inherit),
+# so that the test finds it among every process on the machine, whatever pid namespace it is in.
+LEFTOVER_NAME = f"kl{os.getpid()}"[:15]
 LEFTOVER = """\
     import os
     import time
@@ -50,8 +54,10 @@ LEFTOVER = """\
     except FileExistsError:
         fd = None
     if fd is not None:
+        with open("/proc/self/task/%d/comm" % __import__("threading").get_native_id(), "w") as comm:
+            comm.write("NAME")
 {start}
-"""
+""".replace("NAME", LEFTOVER_NAME)
 
 FAULTS: dict[str, str] = {
     # The interpreter dies.
@@ -337,31 +343,28 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended, it only waits to be reaped
 
 
-def jailed_processes() -> set[int]:
-    """The pids of every learner process on the machine (they all run harness/jail/child.py)."""
+def leftovers() -> set[str]:
+    """Every task (process or thread) on the machine named LEFTOVER_NAME and still running."""
     found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if b"harness.jail.child" in (entry / "cmdline").read_bytes() and alive(int(entry.name)):
-                    found.add(int(entry.name))
-            except OSError:
-                pass
+    for comm in Path("/proc").glob("[0-9]*/task/[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == LEFTOVER_NAME and alive(int(comm.parent.name)):
+                found.add(comm.parent.name)
+        except (OSError, ValueError):
+            pass
     return found
 
 
 @pytest.mark.parametrize("case", ["thread left running by backward", "process forked by backward"])
 def test_nothing_the_learners_code_starts_outlives_the_grade(sandbox, submission, case):
-    before = jailed_processes()
     root = submission(KATA.id, FAULTS[case])
     result = sandbox.grade(KATA.id, root)
     assert not (root / KATA.id / "leftover.pid").exists()  # it ran on a copy, in a folder of its own
     for _ in range(30):  # a moment for the reaper, no more
-        if not jailed_processes() - before:
+        if not leftovers():
             break
         time.sleep(0.1)
-    left = jailed_processes() - before
-    assert not left, f"processes {left}, started by the learner's code, are still running after the grade"
+    assert not leftovers(), f"tasks {leftovers()}, started by the learner's code, are still running after the grade"
     # Starting a thread or a process is no fault in itself: the gradients are still checked.
     tests = by_name(result)
     assert all(tests[f"test_backward_matches_torch[{name}]"].status is Status.PASS for name in ("W1", "b1", "W2", "b2"))

@@ -23,7 +23,7 @@ import numpy as np
 
 NDARRAY, NPSCALAR, TUPLE, HANDLE, BIGINT, COMPLEX, GENERATOR, SYMPY = range(1, 9)
 NUMERIC_KINDS = "biufc"  # bool, signed, unsigned, float, complex: no objects, strings or records
-MAX_MESSAGE_BYTES = 256 * 2**20
+MAX_MESSAGE_BYTES = 64 * 2**20  # far above any kata's answer; a learner's process may not make the grader hold more
 
 
 class CodecError(ValueError):

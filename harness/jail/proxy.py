@@ -16,6 +16,7 @@ that died (a crash, os._exit, a kill) is started again for the next test.
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import contextlib
 import os
@@ -150,10 +151,10 @@ class LearnerProcess:
         self._remotes.clear()
         self._grader_functions.clear()
         self._output_read = 0
-        self._jail = spawn.start(self.path, self.module, limits=self.limits, banned=self.banned)
+        self._jail = _take_started(self.limits, self.banned)
+        self._jail.place(self.path, self.module)
         self.module_remote = Remote(self, 0, "module", "", self._generation)
         self._remotes[0] = self.module_remote
-        self._send(self._jail.setup)
         reply = self._receive(time.monotonic() + START_TIMEOUT_S, "starting")
         if not (type(reply) is list and reply[:1] == ["ready"]):
             self.close()
@@ -194,7 +195,7 @@ class LearnerProcess:
             text, self._last_output = self._last_output, ""
             return text
         text = self._jail.output_text(self._output_read)
-        self._output_read += len(text.encode("utf-8", "replace"))
+        self._output_read = max(self._output_read + len(text.encode("utf-8", "replace")), self._jail.output_size())
         return text
 
     # --- requests ---------------------------------------------------------------------------------
@@ -332,6 +333,43 @@ class LearnerProcess:
             cls = RemoteCallable if kind in ("class", "callable") else Remote
             self._remotes[number] = cls(self, number, type_name, name, self._generation)
         return self._remotes[number]
+
+
+# Learner processes started ahead of need (watch mode's next grade, a cold pytest while torch imports):
+# Python and numpy are up and the limits set; each waits for its file. One grader, one learner file.
+_started: list[spawn.Jailed] = []
+
+
+def prestart(limits: spawn.JailLimits = spawn.JailLimits(), banned: tuple[str, ...] = integrity.BANNED) -> None:
+    """Have a learner process started for the next LearnerProcess with these limits to take."""
+    if any(jail.limits == limits for jail in _started):
+        return
+    if not _started:
+        atexit.register(end_started)
+    _started.append(_launch(limits, banned))
+
+
+def end_started() -> None:
+    """End the learner processes started ahead and not taken."""
+    while _started:
+        _started.pop().end()
+
+
+def _launch(limits: spawn.JailLimits, banned: tuple[str, ...]) -> spawn.Jailed:
+    jail = spawn.start(limits=limits, banned=banned)
+    data = _SETUP_CODEC.dumps(jail.setup)
+    os.write(jail.to_child, HEADER.pack(len(data)) + data)  # a small message: the pipe takes it whole
+    return jail
+
+
+def _take_started(limits: spawn.JailLimits, banned: tuple[str, ...]) -> spawn.Jailed:
+    for n, jail in enumerate(_started):
+        if jail.limits == limits and tuple(jail.setup["banned"]) == tuple(banned) and jail.process.poll() is None:
+            return _started.pop(n)
+    return _launch(limits, banned)
+
+
+_SETUP_CODEC = Codec(lambda obj: None, lambda handle: None)
 
 
 class _LoadFailed(Exception):

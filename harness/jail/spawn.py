@@ -151,11 +151,20 @@ class Jailed:
     uid: int | None
     isolation: Isolation
     setup: dict  # the first message the child reads: its limits, uid and the imports it refuses
+    limits: JailLimits
+
+    def place(self, source: Path, module: str) -> None:
+        """A copy of the learner's file, <module>.py, in the private folder: the only file of theirs it sees."""
+        target = self.folder / "work" / f"{module}.py"
+        shutil.copyfile(source, target)
+        if self.uid is not None:
+            os.chown(target, self.uid, self.uid)
 
     def output_text(self, start: int = 0) -> str:
+        """What it printed from byte `start` on, at most the cap (os.write past sys.stdout can write more)."""
         with contextlib.suppress(OSError), self.output.open("rb") as fh:
             fh.seek(start)
-            return fh.read().decode("utf-8", "replace")
+            return fh.read(self.limits.output_cap).decode("utf-8", "replace")
         return ""
 
     def output_size(self) -> int:
@@ -197,21 +206,19 @@ def kill_uid(uid: int) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-def start(source: Path, module: str, *, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
-    """Start a learner process holding a copy of `source` as <module>.py in its private folder; it
-    waits for a load request. `source` must be a regular file (the caller checked)."""
+def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
+    """Start a learner process with an empty private folder; it waits for its setup message, then for
+    the file (Jailed.place) and a load request. Started ahead, it is ready when the file is saved."""
     iso = isolation()
     uid = _next_uid() if iso.own_uid else None
     folder = Path(tempfile.mkdtemp(prefix="kata-jail-"))
     work = folder / "work"
     work.mkdir()
-    shutil.copyfile(source, work / f"{module}.py")
     output = folder / "output"
     out_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     if uid is not None:
         os.chmod(folder, 0o711)  # the learner's uid may pass through to its work folder, not list or read the rest
-        for path in (work, work / f"{module}.py"):
-            os.chown(path, uid, uid)
+        os.chown(work, uid, uid)
         os.chmod(work, 0o700)
     lib = folder / "lib"
     _lay_out_libraries(lib)
@@ -238,7 +245,7 @@ def start(source: Path, module: str, *, limits: JailLimits, banned: tuple[str, .
     finally:
         for fd in (request_r, reply_w, out_fd):
             os.close(fd)
-    return Jailed(process, request_w, reply_r, folder, output, uid, iso, setup)
+    return Jailed(process, request_w, reply_r, folder, output, uid, iso, setup, limits)
 
 
 def _lay_out_libraries(lib: Path) -> None:
