@@ -25,7 +25,8 @@ SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image.
 set -euo pipefail
 apt-get update -qq
-apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
+# bubblewrap: the jail each student's code runs in (`kata doctor` in the image says which level is in force).
+apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --quiet --upgrade pip
 # torch==2.13.0 is pinned in pyproject.toml. Set TORCH_INDEX_URL to PyTorch's CPU wheel index to
