@@ -70,6 +70,8 @@ def describe(value: Any) -> str:
         return f"a {type(value).__name__} of length {len(value)}"
     if isinstance(value, (numbers.Number, np.generic)):
         return f"a {type(value).__name__} ({value!r})"
+    if hasattr(type(value), "type_name"):  # an object that stays in the learner's process (harness/jail/proxy.py)
+        return f"a {value.type_name}"
     return f"a {type(value).__module__}.{type(value).__qualname__}"
 
 

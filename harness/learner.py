@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 
 from harness import integrity
-from harness.checks import KataFailure
+from harness.checks import KataFailure, describe
 from harness.jail.proxy import Frame, LearnerProcess, _LoadFailed
 from harness.jail.spawn import JailLimits
 from harness.registry import shown_path
@@ -30,8 +30,8 @@ class MissingName(KataFailure, AttributeError):
 class LearnerModule:
     """The learner's module: attribute reads go to the jailed child; a missing name is a clear failure."""
 
-    def __init__(self, process: LearnerProcess, path: Path) -> None:
-        self._process, self._path = process, path
+    def __init__(self, process: LearnerProcess, path: Path, callables: frozenset[str] = frozenset()) -> None:
+        self._process, self._path, self._callables = process, path, callables
 
     @property
     def process(self) -> LearnerProcess:
@@ -50,9 +50,15 @@ class LearnerModule:
         except _LoadFailed as exc:
             raise LearnerLoadError(str(exc)) from None
         try:
-            return process.request("getattr", process.module_remote, name, what=f"reading {name}")
+            value = process.request("getattr", process.module_remote, name, what=f"reading {name}")
         except AttributeError:
             raise MissingName(f"{shown_path(self._path)} has no {name}: the spec uses {name}, keep the stub's names.") from None
+        if name in self._callables and not callable(value):
+            raise KataFailure(
+                f"{shown_path(self._path)} defines {name} as {describe(value)}, but the spec calls it:"
+                f" keep the stub's `def {name}(...)` (or `class {name}`)."
+            )
+        return value
 
 
 def format_frames(frames: list[Frame]) -> str:
@@ -62,8 +68,10 @@ def format_frames(frames: list[Frame]) -> str:
 def check_file(path: Path) -> bytes:
     """The learner's source, if it is a regular file of Python the grader may run; else LearnerLoadError."""
     shown = shown_path(path)
-    if path.is_symlink():
-        raise LearnerLoadError(f"{shown} is a symbolic link: grade the file itself, not a link to it.")
+    for link in (path, path.parent):  # the file, or its kata folder linked to someone else's (solutions/)
+        if link.is_symlink():
+            what = "file" if link == path else "kata folder"
+            raise LearnerLoadError(f"{shown_path(link)} is a symbolic link: grade the {what} itself, not a link to it.")
     if path.is_dir():
         raise LearnerLoadError(f"{shown} is a folder, but it should be your Python file.")
     if not path.is_file():
@@ -82,8 +90,11 @@ def check_file(path: Path) -> bytes:
     return source
 
 
-def load(path: Path, *, seconds: float = 10.0, limits: JailLimits = JailLimits()) -> LearnerModule:
+def load(
+    path: Path, *, callables: frozenset[str] = frozenset(), seconds: float = 10.0, limits: JailLimits = JailLimits()
+) -> LearnerModule:
     """Check the learner's file and import it in a jailed child; LearnerLoadError says what went wrong.
+    callables: the names the spec calls (a learner's `forward = None` is then a sentence, not our TypeError);
     seconds: the time limit of one check, which the file's top level gets too."""
     path = Path(path).absolute()
     check_file(path)
@@ -94,4 +105,4 @@ def load(path: Path, *, seconds: float = 10.0, limits: JailLimits = JailLimits()
         process.ensure()
     except _LoadFailed as exc:
         raise LearnerLoadError(str(exc)) from None
-    return LearnerModule(process, path)
+    return LearnerModule(process, path, callables)

@@ -24,6 +24,7 @@ from harness.jail import proxy, spawn
 from harness.jail.proxy import LearnerDied, LearnerTimeout
 from harness.learner import LearnerModule, load
 from harness.registry import shown_path
+from harness.text import visible
 from harness.verdicts import diagnosis, explain
 
 IMPL_HELP = "grade DIR/<kata id>/<module>.py instead of the kata folder's own file (DIR is laid out like katas/)"
@@ -149,11 +150,15 @@ def _explain_failures(item: pytest.Item, learner_file: Path) -> None:
     traceback, which costs ~0.2 s per failing test to build, is made only for the harness's bugs."""
     default_call, default_setup = item.repr_failure, item._repr_failure_py
 
+    def told(excinfo) -> str | None:
+        text = explain(excinfo.value, learner_file)
+        return visible(text) if text is not None else None  # it quotes what the learner's code raised
+
     def repr_failure(excinfo, *args, **kwargs):
-        return explain(excinfo.value, learner_file) or default_call(excinfo, *args, **kwargs)
+        return told(excinfo) or default_call(excinfo, *args, **kwargs)
 
     def repr_setup_failure(excinfo, *args, **kwargs):
-        return explain(excinfo.value, learner_file) or default_setup(excinfo, *args, **kwargs)
+        return told(excinfo) or default_setup(excinfo, *args, **kwargs)
 
     item.repr_failure = repr_failure
     item._repr_failure_py = repr_setup_failure
@@ -179,7 +184,8 @@ def learner(request: pytest.FixtureRequest):
     kata_dir = request.node.getparent(KataDir)
     if kata_dir is None:
         raise RuntimeError("the `learner` fixture only exists inside a kata folder (pytest katas/<id>)")
-    kata_dir.learner = load(kata_dir.learner_file, seconds=request.config.getoption("test_timeout") or 1e9)
+    seconds = request.config.getoption("test_timeout") or 1e9
+    kata_dir.learner = load(kata_dir.learner_file, callables=kata_dir.kata.callables, seconds=seconds)
     yield kata_dir.learner
     kata_dir.learner.process.close()  # the child and everything it started
     kata_dir.learner = None
@@ -207,7 +213,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.user_properties.append(("diagnosis", found.text))
         if printed.strip() and isinstance(report.longrepr, str):
             cut = f"\n[... {len(printed) - OUTPUT_SHOWN} more characters]" if len(printed) > OUTPUT_SHOWN else ""
-            report.longrepr += f"\n\nYour code printed:\n{printed[:OUTPUT_SHOWN].rstrip()}{cut}"
+            report.longrepr += f"\n\nYour code printed:\n{visible(printed[:OUTPUT_SHOWN].rstrip())}{cut}"
     return report
 
 

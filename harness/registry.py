@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -41,6 +43,11 @@ class Kata:
     def pristine_path(self) -> Path:
         """The untouched stub, copied into katas/ when missing and by `kata reset`."""
         return STUBS_DIR / self.id / self.filename
+
+    @property
+    def callables(self) -> frozenset[str]:
+        """The functions and classes the stub defines at its top level: what the spec will call."""
+        return _defined(self.pristine_path)
 
     @property
     def solution_path(self) -> Path:
@@ -96,9 +103,16 @@ def get(kata_id: str) -> Kata:
     raise KeyError(f"no kata {kata_id!r}; the katas are: {', '.join(k.id for k in katas())}")
 
 
+@cache
+def _defined(stub: Path) -> frozenset[str]:
+    tree = ast.parse(stub.read_text(), str(stub))
+    return frozenset(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)))
+
+
 def shown_path(path: Path | str) -> str:
-    """A path as the learner should read it: relative to the current folder or the repo when inside."""
-    path = Path(path).resolve()
+    """A path as the learner should read it: relative to the current folder or the repo when inside.
+    Links are not followed: a message about a link names the link, not where it points."""
+    path = Path(os.path.abspath(path))
     for base in (Path.cwd(), REPO_ROOT):
         try:
             return str(path.relative_to(base))

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from harness.progress import BROKEN, FAILING, NOT_STARTED, PASSING, Standing
 from harness.results import KataResult, Status
+from harness.text import visible
 
 STATE_STYLE = {NOT_STARTED: "dim", FAILING: "yellow", PASSING: "green", BROKEN: "red"}
 STATUS_MARK = {Status.PASS: ("PASS", "green"), Status.FAIL: ("FAIL", "yellow"), Status.ERROR: ("ERROR", "red")}
@@ -81,7 +82,7 @@ def verdict(out: Console, result: KataResult, *, details: bool = True) -> None:
     mark, style = STATUS_MARK[result.status]
     out.print(
         Text.assemble((f"{mark:<5} ", f"bold {style}"), (result.kata_id, "bold"),
-                      f"  {points(result.score, result.max_score)}  {result.file}  ({result.duration:.2f} s)")
+                      f"  {points(result.score, result.max_score)}  {visible(result.file)}  ({result.duration:.2f} s)")
     )  # fmt: skip
     if not details:
         return
@@ -129,5 +130,5 @@ def batch_table(out: Console, graded, katas) -> None:
             _, style = STATUS_MARK[r.status]
             cells.append(Text(points(r.score, r.max_score), style=style))
         errors = [f"{r.kata_id}: {(r.error or '').splitlines()[0]}" for r in g.results if r.status is Status.ERROR and r.error]
-        table.add_row(Text(g.learner), *cells, points(g.score, g.max_score), Text(errors[0] if errors else ""))
+        table.add_row(Text(visible(g.learner)), *cells, points(g.score, g.max_score), Text(visible(errors[0]) if errors else ""))
     out.print(table)

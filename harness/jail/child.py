@@ -117,6 +117,8 @@ class Server:
         self.codec = Codec(self.to_handle, self.from_handle)
         self.path = ""
         self.budget = 0.0
+        self.nonce = 0
+        self.learner_recursion_limit = RECURSION_LIMIT
 
     # --- handles ------------------------------------------------------------------------------
     def to_handle(self, obj) -> list:
@@ -141,7 +143,8 @@ class Server:
         try:
             data = self.codec.dumps(message)
         except Exception as exc:  # noqa: BLE001 - whatever the value was, the grader gets a sentence
-            data = self.codec.dumps(["raised", self._info_text("CannotSend", f"the value could not be sent back to the grader: {exc}")])
+            info = self._info_text("CannotSend", f"gave back a value that cannot be sent to the grader ({type(exc).__name__}: {_safe_str(exc)[:200]})")
+            data = self.codec.dumps(["raised", self.nonce, info, []])
         frame = HEADER.pack(len(data)) + data
         while frame:
             frame = frame[os.write(self.write_fd, frame):]
@@ -161,7 +164,7 @@ class Server:
         return b"".join(chunks)
 
     def callback(self, number: int, args: tuple, kwargs: dict):
-        self.send(["callback", number, list(args), kwargs])
+        self.send(["callback", self.nonce, number, list(args), kwargs])
         reply = self.receive()
         if reply[0] == "ok":
             return reply[1]
@@ -169,13 +172,14 @@ class Server:
 
     # --- requests -------------------------------------------------------------------------------
     def serve(self) -> None:
+        """Each request is [op, nonce, *arguments, seconds]; its answer carries the same nonce, so an
+        answer the learner's code wrote into the pipe itself answers no request of the grader's."""
         while True:
-            request = self.receive()
-            op, args = request[0], request[1:]
-            self.budget = float(args.pop()) if op in ("load", "call", "getattr", "setattr", "op", "isinstance", "seed") else 0.0
+            op, self.nonce, *args = self.receive()
+            self.budget = float(args.pop())
             handler = getattr(self, f"do_{op}", None)
             if handler is None:
-                self.send(["raised", self._info_text("ProtocolError", f"unknown request {op!r}")])
+                self.send(["raised", self.nonce, self._info_text("ProtocolError", f"unknown request {op!r}"), []])
                 continue
             self.send(self._run(handler, args))
 
@@ -183,13 +187,17 @@ class Server:
         """handler(*args) under the request's time budget; its value, or what it raised, as a reply."""
         signal.signal(signal.SIGALRM, _expire)  # again each time: the learner's code may have replaced it
         signal.setitimer(signal.ITIMER_REAL, max(self.budget, 0.001), 1.0)
+        sys.setrecursionlimit(self.learner_recursion_limit)
         try:
             value, mutated = handler(*args)
-            return ["ok", value, mutated]
+            return ["ok", self.nonce, value, mutated]
         except BaseException as exc:  # noqa: BLE001 - whatever the learner's code raises is reported as data
-            return ["raised", self._info(exc), []]
+            return ["raised", self.nonce, self._info(exc), []]
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+            # The learner's code may lower the limit for itself; this process's own work keeps the default.
+            self.learner_recursion_limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(RECURSION_LIMIT)
 
     def do_load(self, path: str, name: str):
         self.path = path

@@ -20,6 +20,7 @@ import atexit
 import builtins
 import contextlib
 import os
+import secrets
 import select
 import signal
 import struct
@@ -212,14 +213,17 @@ class LearnerProcess:
             # Out of time (hypothesis replaying the example that timed out, say): the time-out that
             # used it up is the one to report, with the line it was on.
             raise self._timed_out or LearnerTimeout(self.test_seconds, [], what, killed=False)
-        self._send([op, *args, budget])
+        nonce = secrets.randbits(62)
+        self._send([op, nonce, *args, budget])
         hard = now + budget + GRACE_S
         while True:
             reply = self._receive(hard, what)
-            if type(reply) is list and reply[:1] == ["callback"] and len(reply) == 4:
-                self._serve_callback(*reply[1:])
+            if not (type(reply) is list and len(reply) >= 2 and reply[1] == nonce):
+                continue  # not an answer to this request (the learner's code wrote it): ignored
+            if reply[0] == "callback" and len(reply) == 5:
+                self._serve_callback(*reply[2:])
                 continue
-            return self._answer(reply, what, sync)
+            return self._answer(reply[:1] + reply[2:], what, sync)
 
     def call(self, target: Remote, args: tuple, kwargs: dict, what: str) -> Any:
         return self.request("call", target, list(args), kwargs, what=what, sync=(list(args), kwargs))
@@ -428,8 +432,9 @@ class Remote:
 
     @property
     def type_name(self) -> str:
-        """The learner's class, qualified (their module's name, then the class)."""
-        return self._type
+        """The object's class as the learner knows it: `Value`, `numpy.ndarray` subclass `EvilArray`, `function`."""
+        module, _, name = self._type.rpartition(".")
+        return name if module.startswith("kata_") or module == "builtins" else self._type
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):

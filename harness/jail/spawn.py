@@ -53,6 +53,7 @@ class JailLimits:
     open_files: int = 64
     processes: int = 64  # only with a uid of its own: RLIMIT_NPROC counts every process of the uid
     output_cap: int = 64 * 2**10  # of prints kept for the learner to read
+    scratch_bytes: int = 64 * 2**20  # the jail's /tmp (bubblewrap only)
 
 
 @dataclass(frozen=True)
@@ -224,10 +225,10 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
     _lay_out_libraries(lib)
     request_r, request_w = os.pipe()
     reply_r, reply_w = os.pipe()
-    setup = {"limits": {k: v for k, v in asdict(limits).items() if k != "output_cap" and (k != "processes" or uid is not None)},
+    setup = {"limits": {k: v for k, v in asdict(limits).items() if k not in ("output_cap", "scratch_bytes") and (k != "processes" or uid is not None)},
              "uid": uid, "banned": list(banned), "output_cap": limits.output_cap}  # fmt: skip
     if iso.level == BUBBLEWRAP:
-        command, cwd = _bubblewrap_command(lib, work, request_r, reply_w, uid), "/kata"
+        command, cwd = _bubblewrap_command(lib, work, request_r, reply_w, uid, limits), "/kata"
     else:
         command, cwd = _boot_command(lib, request_r, reply_w), str(work)
     setup["cwd"] = cwd
@@ -267,7 +268,7 @@ def _boot_command(lib: Path, r: int, w: int) -> list[str]:
     return [str(_python()), "-I", "-S", "-B", "-c", BOOT.format(lib=str(lib), site=str(lib / "site"), r=r, w=w)]
 
 
-def _bubblewrap_command(lib: Path, work: Path, r: int, w: int, uid: int | None) -> list[str]:
+def _bubblewrap_command(lib: Path, work: Path, r: int, w: int, uid: int | None, limits: JailLimits) -> list[str]:
     python = _python()
     prefix = Path(sys.base_prefix).resolve()
     inside = Path("/opt/kata")
@@ -285,7 +286,10 @@ def _bubblewrap_command(lib: Path, work: Path, r: int, w: int, uid: int | None) 
     args += ["--ro-bind", str(lib / "harness/__init__.py"), str(inside / "lib/harness/__init__.py")]
     for name, path in _library_dirs().items():
         args += ["--ro-bind", str(path), str(inside / "site" / name)]
-    args += ["--bind", str(work), "/kata", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # the child enters /kata once it is the learner's uid
+    # /kata holds the one file, read-only; scratch space is a small /tmp in memory, so a loop that
+    # writes files fills 64 MiB of its own, not the grader's disk.
+    args += ["--ro-bind", str(work), "/kata", "--proc", "/proc", "--dev", "/dev"]
+    args += ["--perms", "1777", "--size", str(limits.scratch_bytes), "--tmpfs", "/tmp"]
     args += ["--cap-drop", "ALL"]
     if uid is not None:  # only to drop root for the learner's uid, before any of their code runs
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
