@@ -34,6 +34,11 @@ class NotImplementedYet(BaseException):
     """
 
 
+class GraderTimeout(BaseException):
+    """The grader's own work on one check ran long (sympy simplifying a huge expression the learner's
+    code returned); a BaseException, like a learner's time-out, so hypothesis does not shrink on it."""
+
+
 class KataFailure(AssertionError):
     """A graded check failed; str(self) is written for the learner, not for a developer.
 

@@ -12,8 +12,11 @@ learner's code printed.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import random
+import signal
+import threading
 from collections import defaultdict
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from harness.jail.proxy import LearnerDied, LearnerTimeout
 from harness.learner import LearnerModule, load
 from harness.registry import shown_path
 from harness.text import visible
+from harness.checks import GraderTimeout
 from harness.verdicts import diagnosis, explain
 
 IMPL_HELP = "grade DIR/<kata id>/<module>.py instead of the kata folder's own file (DIR is laid out like katas/)"
@@ -171,11 +175,33 @@ def pytest_runtest_call(item: pytest.Item):
     if kata_dir is None or kata_dir.learner is None:
         return (yield)
     process = kata_dir.learner.process
-    process.start_check(item.config.getoption("test_timeout"))
+    seconds = item.config.getoption("test_timeout")
+    process.start_check(seconds)
     try:
-        return (yield)
+        with grader_time_limit(seconds * 3 + 10 if seconds else 0):
+            return (yield)
     finally:
         process.end_check()
+
+
+@contextlib.contextmanager
+def grader_time_limit(seconds: float):
+    """A last resort for the grader's own work on a check, whose inputs the learner's code chose; the
+    learner's code itself is timed in its own process (harness/jail/). Main thread only (signals)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise GraderTimeout(f"The grader ran past {seconds:g} s checking what your code gave back (a huge expression or array?).")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.checks import Diagnosis, KataFailure, NotImplementedYet
+from harness.checks import Diagnosis, GraderTimeout, KataFailure, NotImplementedYet
 from harness.jail.proxy import LearnerDied, LearnerError, LearnerTimeout
 from harness.learner import LearnerLoadError, format_frames
 from harness.registry import shown_path
@@ -62,6 +62,8 @@ def explain(exc: BaseException, learner_file: Path) -> str | None:
             return f"{exc} in {where.name}() ({shown} line {where.lineno}: `{where.line}`): an infinite loop?"
         stopped = " and did not stop when asked, so its process was ended" if exc.killed else ""
         return f"{exc} in {exc.function}(){stopped}: an infinite loop?"
+    if isinstance(exc, GraderTimeout):
+        return str(exc)
     if isinstance(exc, LearnerDied):
         return f"Grading stopped in {exc.function}(): {exc}."
     if isinstance(exc, LearnerError):
