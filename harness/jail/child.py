@@ -258,11 +258,10 @@ class Server:
             frames = [[exc.lineno, "<module>", (exc.text or "").rstrip()]]
         kind = type(exc)
         base = next(k for k in kind.__mro__ if k.__module__ == "builtins")
-        # The learner's own exception classes by their name; a library's (numpy's _ArrayMemoryError)
-        # by the builtin it is, which is what the learner can look up.
-        ours = kind.__module__ in (getattr(self.objects[0], "__name__", None), __name__)
+        # A library's private exception class (numpy's _ArrayMemoryError) by the builtin it is, which
+        # is what the learner can look up; every other class by its own name.
         return {
-            "type": kind.__qualname__ if ours else base.__qualname__,
+            "type": base.__qualname__ if kind.__name__.startswith("_") else kind.__qualname__,
             "base": base.__qualname__,
             "message": message[:MESSAGE_CAP],
             "frames": frames,
