@@ -261,7 +261,7 @@ class Server:
         # A library's private exception class (numpy's _ArrayMemoryError) by the builtin it is, which
         # is what the learner can look up; every other class by its own name.
         return {
-            "type": base.__qualname__ if kind.__name__.startswith("_") else kind.__qualname__,
+            "type": base.__qualname__ if kind.__qualname__.startswith("_") else kind.__qualname__,
             "base": base.__qualname__,
             "message": message[:MESSAGE_CAP],
             "frames": frames,
