@@ -21,9 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from harness import registry, runner  # noqa: E402
+from harness.grading import registry  # noqa: E402
+from harness.grading import runner  # noqa: E402
 from harness.jail import proxy, spawn  # noqa: E402
-from harness.learner import load  # noqa: E402
+from harness.grading.learner import load  # noqa: E402
 
 
 def timed(action, repeat: int) -> float:

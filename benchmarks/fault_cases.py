@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import registry  # noqa: E402
-from harness.results import KataResult, Status  # noqa: E402
-from harness.sandbox import Limits, Sandbox  # noqa: E402
+from harness.grading import registry  # noqa: E402
+from harness.grading.results import KataResult, Status  # noqa: E402
+from harness.grading.sandbox import Limits, Sandbox  # noqa: E402
 
 KATA = registry.get("02_backprop")
 

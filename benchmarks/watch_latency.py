@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness import registry  # noqa: E402
+from harness.grading import registry  # noqa: E402
 
 VERDICT_PREFIX = "PASS"
 

@@ -24,12 +24,14 @@ import sys
 import time
 from pathlib import Path
 
-from harness import formats, progress, registry, ui, workspace
-from harness.registry import shown_path
-from harness.results import KataResult, Status
+from harness.instructor import formats
+from harness.practice import progress, ui, workspace
+from harness.grading import registry
+from harness.grading.registry import shown_path
+from harness.grading.results import KataResult, Status
 from harness.jail import spawn
-from harness.sandbox import Limits, Sandbox
-from harness.store import Store, StoreError
+from harness.grading.sandbox import Limits, Sandbox
+from harness.practice.store import Store, StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -148,7 +150,7 @@ def cmd_watch(args, store: Store, out) -> int:
         if root is None:
             store.record_grade(result, "watch")
 
-    from harness.watch import watch
+    from harness.practice.watch import watch
 
     try:
         watch(kata, sandbox, show, root)
@@ -228,7 +230,7 @@ def cmd_history(args, store: Store, out) -> int:
             "Mock interviews",
         )
     if args.plot:
-        from harness.plots import plot_history
+        from harness.pictures.plots import plot_history
 
         plot_history(grades, Path(args.plot))
         out.print(f"wrote {args.plot}")
@@ -236,7 +238,7 @@ def cmd_history(args, store: Store, out) -> int:
 
 
 def cmd_mock(args, store: Store, out) -> int:
-    from harness import mock
+    from harness.practice import mock
 
     if args.minutes <= 0:
         raise UsageError(f"--minutes {args.minutes:g}: the interview needs some time (e.g. --minutes 45)")
@@ -249,7 +251,7 @@ def cmd_mock(args, store: Store, out) -> int:
 
 
 def cmd_batch(args, store: Store, out) -> int:
-    from harness import batch
+    from harness.instructor import batch
 
     katas = [_kata(i) for i in args.katas.split(",")] if args.katas else list(registry.katas())
     kinds = args.format.split(",")
@@ -283,7 +285,7 @@ def cmd_batch(args, store: Store, out) -> int:
 
 
 def cmd_gradescope_package(args, store: Store, out) -> int:
-    from harness import gradescope
+    from harness.instructor import gradescope
 
     ids = args.katas.split(",") if args.katas else []
     for kata_id in ids:
@@ -294,7 +296,7 @@ def cmd_gradescope_package(args, store: Store, out) -> int:
 
 
 def cmd_doctor(args, store: Store, out) -> int:
-    from harness import doctor
+    from harness.practice import doctor
 
     for line in doctor.lines():
         out.print(line, markup=False, highlight=False)
@@ -302,7 +304,7 @@ def cmd_doctor(args, store: Store, out) -> int:
 
 
 def cmd_draw(args, store: Store, out) -> int:
-    from harness import draw
+    from harness.pictures import draw
 
     root = _impl(args.impl)
     if root is None:
@@ -317,8 +319,21 @@ def cmd_draw(args, store: Store, out) -> int:
     return EXIT_OK
 
 
+def cmd_new(args, store: Store, out) -> int:
+    from harness.instructor import new
+
+    try:
+        written = new.scaffold(args.id, args.module)
+    except new.NewKataError as exc:
+        raise UsageError(str(exc)) from None
+    for path in written:
+        out.print(f"created {shown_path(path)}", markup=False)
+    out.print(f"`kata verify {args.id}` passes now; make each file the kata's own, then add mistakes to the catalog.", markup=False)
+    return EXIT_OK
+
+
 def cmd_verify(args, store: Store, out) -> int:
-    from harness import verify
+    from harness.instructor import verify
 
     ids = [_kata(i).id for i in args.ids]
     ok = verify.run(ids, verbose=args.verbose, out=lambda line: out.print(line, markup=False))
@@ -389,6 +404,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="batch-results", metavar="DIR", help="where to write (default %(default)s)")
     limits(c)
     sub.add_parser("doctor", help="which isolation learner code runs in here, shown by trying it")
+    c = sub.add_parser("new", help="for authors: scaffold a kata pack, its prompt and reference (green under verify)")
+    c.add_argument("id", metavar="ID", help="e.g. 04_softmax_ce: the folder name under katas/ and solutions/")
+    c.add_argument("module", metavar="MODULE", help="e.g. softmax_ce: the learner's file (MODULE.py) and the pack's folder")
     c = sub.add_parser("gradescope-package", help="write the autograder zip Gradescope runs")
     c.add_argument("--katas", metavar="ID,...", help="which katas (default: all)")
     c.add_argument("--out", default="autograder.zip", metavar="FILE.zip")
@@ -398,7 +416,7 @@ def parser() -> argparse.ArgumentParser:
 COMMANDS = {
     None: cmd_list, "list": cmd_list, "grade": cmd_grade, "watch": cmd_watch, "hint": cmd_hint,
     "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history, "mock": cmd_mock, "draw": cmd_draw, "verify": cmd_verify,
-    "batch": cmd_batch, "gradescope-package": cmd_gradescope_package, "doctor": cmd_doctor,
+    "batch": cmd_batch, "gradescope-package": cmd_gradescope_package, "doctor": cmd_doctor, "new": cmd_new,
 }  # fmt: skip
 
 

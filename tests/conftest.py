@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import registry
+from harness.grading import registry
 
 ROOT = registry.REPO_ROOT
 
@@ -49,8 +49,8 @@ def solution_source(kata_id: str) -> str:
 def verdicts(kata_id: str, root: Path, checks: set[str]) -> dict[str, str | None]:
     """Grade in-process: {check name: None if it passes, else the message the learner reads}.
     Every one of `checks`, and nothing else, must have a result."""
-    from harness import runner
-    from harness.results import Status
+    from harness.grading import runner
+    from harness.grading.results import Status
 
     result = runner.grade(kata_id, root)
     assert {t.name for t in result.tests} == checks, result.error

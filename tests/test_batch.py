@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run, solution_source
 
-from harness import registry
+from harness.grading import registry
 
 KATA = str(Path(sys.executable).with_name("kata"))
 BUGGY = solution_source("02_backprop").replace("dZ2 = (A2 - y) / n", "dZ2 = A2 - y")
@@ -146,9 +146,9 @@ def bundle(folder: Path, *katas: str) -> Path:
 def test_gradescope_bundle_leaves_every_answer_out(tmp_path):
     with zipfile.ZipFile(bundle(tmp_path)) as zf:
         files = {name: zf.read(name) for name in zf.namelist()}
-    assert {"setup.sh", "run_autograder", "source/harness/catalog/02_backprop.toml"} <= set(files)
-    assert not [name for name in files if "variants" in name or "solutions" in name]
-    answers = sorted((ROOT / "solutions").rglob("*.py"))  # the references and the catalog's variants
+    assert {"setup.sh", "run_autograder", "source/harness/packs/backprop/kata.toml"} <= set(files)
+    assert not [name for name in files if "variants" in name or "solutions" in name or name.endswith("catalog.toml")]
+    answers = sorted((ROOT / "solutions").rglob("*.py")) + sorted((ROOT / "harness" / "packs").glob("*/variants/*.py"))
     assert answers and not [p for p in answers if p.read_bytes() in set(files.values())]
 
 

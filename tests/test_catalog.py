@@ -1,4 +1,4 @@
-"""Every kata's catalog (harness/catalog/) proven against its spec, in-process, as harness/verify.py does.
+"""Every kata's catalog (harness/packs/<module>/catalog.toml) proven against its spec, in-process, as harness/instructor/verify.py does.
 
 Each mistake must fail and be named by its own id and no other; each variant must pass with no
 diagnosis; and a learner reads the parts of a failure in a fixed order. Each entry is graded once
@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run
 
-from harness import catalog, verify
-from harness.results import Status
+from harness.instructor import catalog, verify
+from harness.grading import registry
+from harness.grading.results import Status
 
 ENTRIES = [entry for kata_id in catalog.kata_ids() for entry in catalog.load(kata_id).entries]
 MISTAKES = [entry for entry in ENTRIES if entry.kind == catalog.MISTAKE]
@@ -114,13 +115,13 @@ def test_an_entry_that_no_longer_applies_is_a_clear_error():
 
 
 def test_a_variant_whose_file_is_gone_is_a_clear_error():
-    gone = catalog.Entry("02_backprop", catalog.VARIANT, "gone", "not in the catalog", None, file=catalog.VARIANTS_DIR / "02_backprop" / "gone.py")
+    gone = catalog.Entry("02_backprop", catalog.VARIANT, "gone", "not in the catalog", None, file=registry.get("02_backprop").pack / catalog.VARIANTS / "gone.py")
     result = verify.verify_entry(gone)
-    assert result.error == f"02_backprop.toml: [[variant]] 'gone': there is no file {catalog.VARIANTS_DIR / '02_backprop' / 'gone.py'}"
+    assert result.error == f"02_backprop.toml: [[variant]] 'gone': there is no file {registry.get('02_backprop').pack / catalog.VARIANTS / 'gone.py'}"
 
 
 # --- the answers stay in the checkout -----------------------------------------------------------
-ANSWERS = sorted((ROOT / "solutions").rglob("*.py"))  # the references and the variants
+ANSWERS = sorted((ROOT / "solutions").rglob("*.py")) + sorted((ROOT / "harness" / "packs").glob("*/variants/*.py"))  # references, variants
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +151,8 @@ def _members(dist: Path, kind: str) -> dict[str, bytes]:
 @pytest.mark.parametrize("kind", ["wheel", "sdist"])
 def test_the_package_carries_the_diagnoses_but_no_answer(dist, kind):
     files = _members(dist, kind)
-    assert {f"harness/catalog/{kata_id}.toml" for kata_id in catalog.kata_ids()} <= set(files)
-    assert not [name for name in files if "variants" in name or "solutions" in name]
+    assert {f"harness/packs/{k.module}/kata.toml" for k in registry.katas()} <= set(files)  # the diagnoses' words
+    assert not [name for name in files if "variants" in name or "solutions" in name or name.endswith("catalog.toml")]
     shipped = set(files.values())
     assert ANSWERS and not [p for p in ANSWERS if p.read_bytes() in shipped], "a reference or variant is in the package"
 
@@ -162,7 +163,7 @@ def installed(dist, tmp_path_factory) -> Path:
     site = tmp_path_factory.mktemp("site")
     done = run(sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(site), str(next(dist.glob("*.whl"))))
     assert done.returncode == 0, done.stdout + done.stderr
-    where = _installed_python(site, "-c", "import harness.registry as r; print(r.REPO_ROOT)")
+    where = _installed_python(site, "-c", "import harness.grading.registry as r; print(r.REPO_ROOT)")
     assert where.stdout.strip() == str(site), "the installed harness is not the one imported"
     return site
 
@@ -176,15 +177,15 @@ def test_verify_from_an_installed_package_says_it_needs_the_checkout(installed):
     result = _installed_python(installed, "-m", "harness.cli", "verify")
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.strip() == (
-        "kata verify runs from a checkout of the repository only: it grades the references and variants in"
-        f" solutions/, which an installed package (here {installed}) does not have."
+        "kata verify runs from a checkout of the repository only: it grades the references, catalogs and"
+        f" variants, which an installed package (here {installed}) does not have."
     )
 
 
 def test_an_installed_package_still_has_every_diagnosis(installed):
-    """The grader reads diagnoses from the catalog; loading it must not need the variants' files."""
-    read = "from harness import catalog; print({k: [m.diagnosis for m in catalog.load(k).mistakes] for k in catalog.kata_ids()})"
+    """The grader reads a mistake's words from its pack's kata.toml, never from the catalog (not shipped)."""
+    read = "from harness.grading import registry; print({k.id: k.diagnoses for k in registry.katas()})"
     result = _installed_python(installed, "-c", read)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str({k: [m.diagnosis for m in catalog.load(k).mistakes] for k in catalog.kata_ids()})
+    assert result.stdout.strip() == str({k: {m.id: m.diagnosis for m in catalog.load(k).mistakes} for k in catalog.kata_ids()})
 

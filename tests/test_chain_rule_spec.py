@@ -2,7 +2,7 @@
 
 Wrong submissions are the reference with one or two functions redefined (a later def replaces an
 earlier one), so each test shows exactly which checks a mistake costs and which it leaves standing.
-harness/catalog/01_chain_rule.toml holds the classic slips as data (tests/test_catalog.py proves each
+harness/packs/chain_rule/catalog.toml holds the classic slips as data (tests/test_catalog.py proves each
 is named); here, what a learner reads for some of them, and that a slip it does not list gets no name.
 """
 
@@ -16,9 +16,10 @@ import pytest
 import torch
 from conftest import failures, solution_source, verdicts
 
-from harness import catalog, registry
-from harness import tolerances as tol
-from harness.oracles import chain_rule as oracle
+from harness.instructor import catalog
+from harness.grading import registry
+from harness.grading import tolerances as tol
+from harness.packs.chain_rule import oracle
 
 KATA = "01_chain_rule"
 ALL_CHECKS = {

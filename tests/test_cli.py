@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, solution_source
 
-from harness import registry
+from harness.grading import registry
 
 KATA_EXE = str(Path(sys.executable).with_name("kata"))
 KATA = registry.get("02_backprop")
@@ -98,7 +98,7 @@ def clone(tmp_path, db) -> Clone:
         (root / prompt.parent.relative_to(ROOT)).mkdir(parents=True, exist_ok=True)
         shutil.copy(prompt, root / prompt.relative_to(ROOT))
     copy = Clone(root, db)
-    probe = subprocess.run([sys.executable, "-c", "import harness.registry as r; print(r.REPO_ROOT)"], cwd=root,
+    probe = subprocess.run([sys.executable, "-c", "import harness.grading.registry as r; print(r.REPO_ROOT)"], cwd=root,
                            env={**os.environ, **copy.env}, capture_output=True, text=True, check=True)  # fmt: skip
     assert probe.stdout.strip() == str(root), "the copy's harness is not the one imported"
     return copy
@@ -439,3 +439,26 @@ def test_watch_regrades_on_save(impl, db):
     assert seen[-1] == "Stopped watching.\n"
     assert "Traceback" not in err
     assert grades_in(db) == []  # --impl: not recorded
+
+
+# --- kata new ------------------------------------------------------------------------------------
+def test_new_scaffolds_a_pack_that_verify_passes_and_pytest_grades(clone):
+    """An author's first minute: one command, then a kata that lints, grades its stub as unfinished
+    and its reference as passing, and refuses to be made twice."""
+    made = clone("new", "99_demo", "demo")
+    assert made.returncode == 0, made.stdout + made.stderr
+    pack = clone.root / "harness" / "packs" / "demo"
+    for path in (pack / "kata.toml", pack / "spec.py", pack / "oracle.py", pack / "stub" / "demo.py", pack / "catalog.toml",
+                 clone.root / "katas" / "99_demo" / "README.md", clone.root / "solutions" / "99_demo" / "demo.py"):  # fmt: skip
+        assert path.is_file() and f"created {path.relative_to(clone.root)}" in made.stdout, path
+    verified = clone("verify", "99_demo")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "99_demo: stub, reference, hints and files ok" in verified.stdout
+    graded = subprocess.run([sys.executable, "-m", "pytest", "katas/99_demo", "-q"], cwd=clone.root,
+                            env={**os.environ, **clone.env}, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert graded.returncode == 1
+    assert "grad_sum_of_squares() is not implemented yet: write it in katas/99_demo/demo.py" in graded.stdout
+    again = clone("new", "99_demo", "demo")
+    assert again.returncode == 2 and "there is a kata 99_demo already" in again.stderr
+    bad = clone("new", "demo", "demo")
+    assert bad.returncode == 2 and "'demo' is not a kata id" in bad.stderr

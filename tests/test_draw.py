@@ -1,4 +1,4 @@
-"""Kata 03's pictures (harness/draw.py): both renderers, what the panels hold, and what a learner reads."""
+"""Kata 03's pictures (harness/pictures/draw.py): both renderers, what the panels hold, and what a learner reads."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli, draw, registry
-from harness.dot import parse
-from harness.learner import load
+from harness import cli
+from harness.pictures import draw
+from harness.grading import registry
+from harness.pictures.dot import parse
+from harness.grading.learner import load
 
 KATA = "03_graph"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from conftest import solution_source
 
-from harness import registry, runner
-from harness.registry import shown_path
-from harness.results import KataResult, Status
-from harness.sandbox import Limits, Sandbox
+from harness.grading import registry, runner
+from harness.grading.registry import shown_path
+from harness.grading.results import KataResult, Status
+from harness.grading.sandbox import Limits, Sandbox
 
 KATA = registry.get("02_backprop")
 LIMITS = Limits(test_s=1, kata_s=8)  # the swallowed-timeout case waits out the whole kata limit

@@ -2,7 +2,7 @@
 
 Wrong submissions are the reference with one method or function redefined after it (a later def, or
 `Value.method = ...`, replaces the reference's), so each test shows which checks a mistake costs and
-which it leaves standing, and what the learner reads. harness/catalog/03_graph.toml holds the same
+which it leaves standing, and what the learner reads. harness/packs/graph/catalog.toml holds the same
 slips as data (tests/test_catalog.py proves each is named); its correct variants are used here too.
 """
 
@@ -15,16 +15,17 @@ import pytest
 from conftest import failures, solution_source, verdicts
 from hypothesis import HealthCheck, given, settings
 
-from harness import catalog, registry
-from harness import tolerances as tol
-from harness.dot import DotError, parse
-from harness.learner import load
-from harness.oracles import graph as oracle
-from harness.specs import spec_graph
-from harness.strategies import expressions
+from harness.instructor import catalog
+from harness.grading import registry
+from harness.grading import tolerances as tol
+from harness.pictures.dot import DotError, parse
+from harness.grading.learner import load
+from harness.packs.graph import oracle
+from harness.packs.graph import spec as spec_graph
+from harness.grading.strategies import expressions
 
 KATA = "03_graph"
-VARIANTS = catalog.VARIANTS_DIR / KATA
+VARIANTS = registry.get(KATA).pack / catalog.VARIANTS
 OPS = spec_graph.OPS
 ALL_CHECKS = {
     *(f"test_forward_op[{op}]" for op in OPS),

@@ -47,11 +47,11 @@ from pathlib import Path
 import pytest
 from conftest import solution_source
 
-from harness import registry
+from harness.grading import registry
 from harness.jail import spawn
-from harness.registry import shown_path
-from harness.results import KataResult, Status, TestResult
-from harness.sandbox import Limits, Sandbox
+from harness.grading.registry import shown_path
+from harness.grading.results import KataResult, Status, TestResult
+from harness.grading.sandbox import Limits, Sandbox
 
 ROOT = registry.REPO_ROOT  # this clone's root, wherever it is: planted into the attacks as a literal
 HOSTILE = Path(__file__).parent / "hostile"

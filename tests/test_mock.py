@@ -11,7 +11,8 @@ from pathlib import Path
 import pexpect
 from conftest import ROOT, solution_source
 
-from harness import mock_session, registry
+from harness.practice import mock_session
+from harness.grading import registry
 
 KATA = str(Path(sys.executable).with_name("kata"))
 BROKEN = "def init_params(rng):\n    raise RuntimeError('edited after the deadline')\n"

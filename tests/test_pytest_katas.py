@@ -6,7 +6,7 @@ import re
 
 from conftest import run_pytest, solution_source
 
-from harness import registry
+from harness.grading import registry
 
 KATA_IDS = [kata.id for kata in registry.katas()]
 

@@ -1,4 +1,4 @@
-"""Data safety of the progress store (harness/store.py) and of `kata reset` (harness/workspace.py).
+"""Data safety of the progress store (harness/practice/store.py) and of `kata reset` (harness/practice/workspace.py).
 
 The learner's history and code are never lost: concurrent writers, a writer killed mid-write, a
 corrupted file, a file from a newer harness, and resets in quick succession. A store that cannot be
@@ -21,11 +21,13 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from harness import cli, registry, workspace
-from harness import store as store_module
-from harness import results
-from harness.results import KataResult, Status
-from harness.store import SCHEMA_VERSION, Store, StoreError
+from harness import cli
+from harness.grading import registry
+from harness.practice import workspace
+from harness.practice import store as store_module
+from harness.grading import results
+from harness.grading.results import KataResult, Status
+from harness.practice.store import SCHEMA_VERSION, Store, StoreError
 
 KATA = registry.get("02_backprop")
 
@@ -36,7 +38,7 @@ KATA = registry.get("02_backprop")
 WRITER = """
 import sys
 import time
-from harness.store import Store
+from harness.practice.store import Store
 
 path, label, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 store = Store(path)

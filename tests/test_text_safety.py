@@ -18,12 +18,14 @@ import pytest
 from conftest import ROOT
 from rich.console import Console
 
-from harness import batch, formats, mock_report, registry, ui
-from harness import results
-from harness.mock_session import KataState, Session
-from harness.progress import FAILING, Standing
-from harness.results import KataResult, Status
-from harness.store import Store
+from harness.instructor import batch, formats
+from harness.practice import mock_report, ui
+from harness.grading import registry
+from harness.grading import results
+from harness.practice.mock_session import KataState, Session
+from harness.practice.progress import FAILING, Standing
+from harness.grading.results import KataResult, Status
+from harness.practice.store import Store
 
 KATA = registry.get("02_backprop")
 # Each kind of trouble: a closing tag with no opening one (a MarkupError), tags that would vanish,

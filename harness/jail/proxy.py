@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from harness import integrity
-from harness.checks import KataFailure, NotImplementedYet
+from harness.grading import integrity
+from harness.grading.checks import KataFailure, NotImplementedYet
 from harness.jail import spawn
 from harness.jail.codec import MAX_MESSAGE_BYTES, Codec, CodecError, sympy_node
 

@@ -51,7 +51,7 @@ def _from_gc(X, y, params, cache):
     import gc as _gc
 
     for obj in _gc.get_objects():
-        if type(obj).__name__ in ("Network", "Tensor") or getattr(obj, "__name__", "").endswith("oracles.backprop"):
+        if type(obj).__name__ in ("Network", "Tensor") or getattr(obj, "__name__", "").endswith("backprop.oracle"):
             return obj
     return None
 
@@ -74,7 +74,7 @@ def _oracle_via_harness_path(X, y, params, cache):
     _sys.meta_path[:] = [f for f in _sys.meta_path if type(f).__name__ != "RefuseBanned"]
     _sys.modules["har" + "ness"].__path__.append(_os.path.join(REPO, "har" + "ness"))
     _sys.path[:0] = [REPO, TORCH_SITE]
-    oracle = _importlib.import_module("har" + "ness.oracles.backprop")
+    oracle = _importlib.import_module("har" + "ness.packs.backprop.oracle")
     return lambda X, y, params, cache: oracle.network(X, y, params).grads
 
 
@@ -181,7 +181,7 @@ def _grader_files(X, y, params, cache):
     import os as _os
 
     read = []
-    for part in ("harness/specs/spec_backprop.py", "harness/oracles/backprop.py", "tests/test_faults.py", "tests/conftest.py"):
+    for part in ("harness/packs/backprop/spec.py", "harness/packs/backprop/oracle.py", "tests/test_faults.py", "tests/conftest.py"):
         try:
             with open(_os.path.join(REPO, part)) as fh:
                 fh.read(1)

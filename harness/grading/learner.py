@@ -1,0 +1,108 @@
+"""The learner's file as the specs see it: checked here, run in a jailed process (harness/jail/).
+
+The grader never imports the learner's file. It reads it as text (does it parse? does it import an
+autodiff library?) and hands a copy to a child process (harness/jail/spawn.py); `load` returns a
+`LearnerModule` whose attributes are the child's, reached through the proxy of harness/jail/proxy.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from harness.grading import integrity
+from harness.grading.checks import KataFailure, describe
+from harness.jail.proxy import Frame, LearnerProcess, _LoadFailed
+from harness.jail.spawn import JailLimits
+from harness.grading.registry import shown_path
+
+IMPORTING = "<import>"  # the `what` of the request that runs the learner's file itself
+
+
+class LearnerLoadError(Exception):
+    """The learner's file is missing, does not parse, or fails while it is imported."""
+
+
+class MissingName(KataFailure, AttributeError):
+    """The learner's module lacks a name the spec uses (an AttributeError too, so hasattr() works)."""
+
+
+class LearnerModule:
+    """The learner's module: attribute reads go to the jailed child; a missing name is a clear failure."""
+
+    def __init__(self, process: LearnerProcess, path: Path, callables: frozenset[str] = frozenset()) -> None:
+        self._process, self._path, self._callables = process, path, callables
+
+    @property
+    def process(self) -> LearnerProcess:
+        return self._process
+
+    @property
+    def file(self) -> Path:
+        return self._path
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        process = self._process
+        try:
+            process.ensure()
+        except _LoadFailed as exc:
+            raise LearnerLoadError(str(exc)) from None
+        try:
+            value = process.request("getattr", process.module_remote, name, what=f"reading {name}")
+        except AttributeError:
+            raise MissingName(f"{shown_path(self._path)} has no {name}: the spec uses {name}, keep the stub's names.") from None
+        if name in self._callables and not callable(value):
+            raise KataFailure(
+                f"{shown_path(self._path)} defines {name} as {describe(value)}, but the spec calls it:"
+                f" keep the stub's `def {name}(...)` (or `class {name}`)."
+            )
+        return value
+
+
+def format_frames(frames: list[Frame]) -> str:
+    return "\n".join(f"  {shown_path(f.filename)}:{f.lineno} in {f.name}\n    {f.line}" for f in frames)
+
+
+def check_file(path: Path) -> bytes:
+    """The learner's source, if it is a regular file of Python the grader may run; else LearnerLoadError."""
+    shown = shown_path(path)
+    for link in (path, path.parent):  # the file, or its kata folder linked to someone else's (solutions/)
+        if link.is_symlink():
+            what = "file" if link == path else "kata folder"
+            raise LearnerLoadError(f"{shown_path(link)} is a symbolic link: grade the {what} itself, not a link to it.")
+    if path.is_dir():
+        raise LearnerLoadError(f"{shown} is a folder, but it should be your Python file.")
+    if not path.is_file():
+        raise LearnerLoadError(f"There is no file {shown} to grade.")
+    source = path.read_bytes()
+    try:
+        compile(source, str(path), "exec", dont_inherit=True)  # parsed, never run, here
+    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, i.e. not a text file at all
+        if getattr(exc, "lineno", None) is None:
+            raise LearnerLoadError(f"{shown} is not Python source ({exc}).") from None
+        caret = " " * max((exc.offset or 1) - 1, 0) + "^"
+        raise LearnerLoadError(f"{shown}, line {exc.lineno}: {exc.msg}\n    {(exc.text or '').rstrip()}\n    {caret}") from None
+    banned = integrity.scan_source(source, str(path))
+    if banned:
+        raise LearnerLoadError("\n".join(integrity.message(shown, *found) for found in banned))
+    return source
+
+
+def load(
+    path: Path, *, callables: frozenset[str] = frozenset(), seconds: float = 10.0, limits: JailLimits = JailLimits()
+) -> LearnerModule:
+    """Check the learner's file and import it in a jailed child; LearnerLoadError says what went wrong.
+    callables: the names the spec calls (a learner's `forward = None` is then a sentence, not our TypeError);
+    seconds: the time limit of one check, which the file's top level gets too."""
+    path = Path(path).absolute()
+    check_file(path)
+    # A name of our own per file, so that the learner's module never shadows one of the libraries.
+    module = f"kata_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    process = LearnerProcess(path, module, shown_path(path), banned=integrity.BANNED, seconds=seconds, limits=limits)
+    try:
+        process.ensure()
+    except _LoadFailed as exc:
+        raise LearnerLoadError(str(exc)) from None
+    return LearnerModule(process, path, callables)

@@ -1,0 +1,293 @@
+"""Hypothesis strategies for the specs, in one place.
+
+Hypothesis draws only the small things that should shrink (batch size, a seed, how many decimals);
+the arrays are filled from np.random.default_rng(seed), which is ~25x cheaper than drawing them
+element by element. Shrinking goes toward N = 1 and values with one decimal, so the smallest failing
+example can be checked by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from harness.grading import tolerances as tol
+
+seeds = st.integers(min_value=0, max_value=2**32 - 1)
+# None keeps full float64 precision; shrinking moves toward 1 decimal.
+decimals = st.sampled_from([1, 2, None])
+
+
+def _fmt(array: np.ndarray) -> str:
+    # One line with every digit that matters, so the learner can paste it into Python.
+    return f"np.array({array.tolist()})"
+
+
+@dataclass(frozen=True, repr=False)
+class Batch:
+    """Kata 02 inputs: a batch X (N, 2), labels y (N, 1) and network params."""
+
+    X: np.ndarray
+    y: np.ndarray
+    params: dict[str, np.ndarray]
+
+    def copies(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Fresh copies for the learner's code, so the drawn example itself stays intact."""
+        return self.X.copy(), self.y.copy(), {k: v.copy() for k, v in self.params.items()}
+
+    def __repr__(self) -> str:
+        lines = [f"N = {len(self.X)}", f"X = {_fmt(self.X)}", f"y = {_fmt(self.y)}"]
+        lines += [f"{name} = {_fmt(value)}" for name, value in self.params.items()]
+        return "\n".join(lines)
+
+
+def _uniform(rng: np.random.Generator, bound: float, shape: tuple[int, ...], places: int | None) -> np.ndarray:
+    values = rng.uniform(-bound, bound, size=shape)
+    return values if places is None else np.round(values, places)
+
+
+@st.composite
+def batches(draw, max_n: int = 64) -> Batch:
+    """A batch and params on the scales in harness/grading/tolerances.py: no sigmoid saturation, no ReLU kink."""
+    n = draw(st.integers(min_value=1, max_value=max_n))
+    rng = np.random.default_rng(draw(seeds))
+    places = draw(decimals)
+    X = _uniform(rng, tol.X_RANGE, (n, 2), places)
+    params = {
+        "W1": _uniform(rng, tol.W1_RANGE, (2, 3), places),
+        "b1": _uniform(rng, tol.B1_RANGE, (3,), places),
+        "W2": _uniform(rng, tol.W2_RANGE, (3, 1), places),
+        "b2": _uniform(rng, tol.B2_RANGE, (1,), places),
+    }
+    if places is not None:
+        # With rounded values Z1 lands on a grid of step 10**-2places; half a step in b1 keeps it off 0.
+        params["b1"] = np.round(params["b1"] + 0.5 * 10.0 ** (-2 * places), 2 * places + 1)  # 0.105, not 0.10500000000000001
+    assume(np.abs(X @ params["W1"] + params["b1"]).min() > tol.KINK_MARGIN)
+    y = rng.integers(0, 2, size=(n, 1)).astype(np.float64)
+    return Batch(X=X, y=y, params=params)
+
+
+@dataclass(frozen=True, repr=False)
+class Predictions:
+    """Kata 02 loss inputs: probabilities y_hat (N, 1) and labels y (N, 1)."""
+
+    y_hat: np.ndarray
+    y: np.ndarray
+
+    def __repr__(self) -> str:
+        return f"N = {len(self.y)}\ny_hat = {_fmt(self.y_hat)}\ny = {_fmt(self.y)}"
+
+
+@st.composite
+def predictions(draw, max_n: int = 64) -> Predictions:
+    """Probabilities inside tolerances.PROB_RANGE (where every correct loss agrees) and 0/1 labels."""
+    n = draw(st.integers(min_value=1, max_value=max_n))
+    rng = np.random.default_rng(draw(seeds))
+    places = draw(decimals)
+    low, high = tol.PROB_RANGE
+    y_hat = rng.uniform(low, high, size=(n, 1))
+    if places is not None:
+        y_hat = np.clip(np.round(y_hat, places), low, high)
+    return Predictions(y_hat=y_hat, y=rng.integers(0, 2, size=(n, 1)).astype(np.float64))
+
+
+# --- Kata 01_chain_rule ---
+from typing import TYPE_CHECKING  # noqa: E402 - this section is appended; the import stays with it
+
+if TYPE_CHECKING:
+    from harness.packs.chain_rule.oracle import Elementary
+
+# 1-D and 2-D arrays, so that "an array of the same shape out" means more than a vector.
+shapes = st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=2).map(tuple)
+
+
+def floats_in(bounds: tuple[float, float]) -> st.SearchStrategy[float]:
+    """Python floats in [low, high]; they shrink toward 0 and short decimals, easy to check by hand."""
+    low, high = bounds
+    return st.floats(min_value=low, max_value=high)
+
+
+def _array_in(draw, bounds: tuple[float, float]) -> np.ndarray:
+    rng = np.random.default_rng(draw(seeds))
+    shape, places = draw(shapes), draw(decimals)
+    low, high = bounds
+    x = rng.uniform(low, high, size=shape)
+    return x if places is None else np.clip(np.round(x, places), low, high)
+
+
+@dataclass(frozen=True, repr=False)
+class Points:
+    """Kata 01 inputs: an array x where an elementwise derivative is evaluated."""
+
+    x: np.ndarray
+
+    def __repr__(self) -> str:
+        return f"x = {_fmt(self.x)}"
+
+
+@st.composite
+def points(draw, bounds: tuple[float, float]) -> Points:
+    """An array of shape (n,) or (n, m), n, m <= 4, with entries in bounds."""
+    return Points(_array_in(draw, bounds))
+
+
+@dataclass(frozen=True, repr=False)
+class Composition:
+    """Kata 01 compose_grad inputs: an outer function f, an inner function g and points x."""
+
+    f: Elementary
+    g: Elementary
+    x: np.ndarray
+
+    def __repr__(self) -> str:
+        return "\n".join([
+            f"f(t) = {self.f.text('t')},  f_grad(t) = {self.f.grad_text('t')}",
+            f"g(x) = {self.g.text('x')},  g_grad(x) = {self.g.grad_text('x')}",
+            f"x = {_fmt(self.x)}",
+        ])
+
+
+@st.composite
+def compositions(draw, functions: dict[str, Elementary], bounds: tuple[float, float]) -> Composition:
+    """An outer and an inner function from `functions` (the same one may be drawn twice), and points."""
+    names = list(functions)
+    f, g = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+    return Composition(functions[f], functions[g], _array_in(draw, bounds))
+
+
+# --- Kata 03_graph ---
+# A random expression is a small "recipe" (inputs, then steps such as `v2 = x0 * x1`) that the spec
+# builds twice: with the learner's Value and with torch (harness/packs/graph/oracle.py). Hypothesis shrinks
+# the recipe itself: fewer steps, earlier operands, the first op in each list, inputs toward 0.0.
+import math  # noqa: E402 - this section is appended; its imports stay with it
+
+GRAPH_CONSTANTS = (2.0, 1.0, -1.5, 0.5)  # the numbers in `x + 2.0`, `-1.5 * x`, ...
+GRAPH_EXPONENTS = (2.0, 3.0, -1.0, 0.5)
+_GRAPH_BINARY = ("*", "+", "-")
+_GRAPH_UNARY = ("neg", "sin", "exp", "log", "tanh", "relu", "sigmoid")
+# Plain-float versions of the ops, to keep each drawn step where its value is safe (tolerances.py).
+_GRAPH_FLOAT_OPS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "**": lambda a, b: a**b,
+    "neg": lambda a: -a,
+    "sin": math.sin,
+    "exp": math.exp,
+    "log": math.log,
+    "tanh": math.tanh,
+    "relu": lambda a: max(a, 0.0),
+    "sigmoid": lambda a: 1.0 / (1.0 + math.exp(-a)),
+}
+
+
+@dataclass(frozen=True)
+class Instr:
+    """One step of an expression: `op` applied to `args`; an int arg is an earlier node, a float a number."""
+
+    op: str
+    args: tuple[int | float, ...]
+
+
+@dataclass(frozen=True, repr=False)
+class Expression:
+    """Kata 03: inputs, then steps; node k is input k or step k - len(inputs), and the last node is the root.
+
+    `names` holds one variable name per node; the spec labels the learner's nodes with them, and the
+    repr is the Python that builds the expression, to paste into a session.
+    """
+
+    inputs: tuple[float, ...]
+    steps: tuple[Instr, ...]
+    names: tuple[str, ...]
+
+    def instr(self, node: int) -> Instr | None:
+        """The step that computes `node`, or None for an input."""
+        return self.steps[node - len(self.inputs)] if node >= len(self.inputs) else None
+
+    def code(self, node: int) -> str:
+        """The line of Python that makes `node`: `x0 = Value(0.5, label="x0")` or `v2 = x0 * x1`."""
+        name, instr = self.names[node], self.instr(node)
+        if instr is None:
+            return f'{name} = Value({self.inputs[node]!r}, label="{name}")'
+        args = [self.names[a] if type(a) is int else repr(a) for a in instr.args]
+        if instr.op in _GRAPH_BINARY or instr.op == "**":
+            return f"{name} = {args[0]} {instr.op} {args[1]}"
+        return f"{name} = -{args[0]}" if instr.op == "neg" else f"{name} = {args[0]}.{instr.op}()"
+
+    def __repr__(self) -> str:
+        return "\n".join(f"    {self.code(k)}" for k in range(len(self.names)))
+
+
+def expression(inputs: dict[str, float], steps: dict[str, tuple]) -> Expression:
+    """A fixed expression written by name: expression({"x": 3.0}, {"y": ("*", "x", "x")})."""
+    names = (*inputs, *steps)
+    index = {name: k for k, name in enumerate(names)}
+    return Expression(
+        inputs=tuple(float(v) for v in inputs.values()),
+        steps=tuple(Instr(op, tuple(index[a] if isinstance(a, str) else float(a) for a in args)) for op, *args in steps.values()),
+        names=names,
+    )
+
+
+def _graph_safe(op: str, args: tuple[float, ...]) -> bool:
+    """Whether a step is far from every domain edge, pole and kink, and its value stays small."""
+    a = args[0]
+    if (op == "log" or op == "**" and args[1] not in (2.0, 3.0)) and a < tol.GRAPH_POSITIVE_MIN:
+        return False  # also keeps a ** 0.5 real: Python gives a complex number for a < 0
+    if op == "relu" and abs(a) < tol.GRAPH_KINK_MARGIN:
+        return False
+    return abs(_GRAPH_FLOAT_OPS[op](*args)) <= tol.GRAPH_VALUE_MAX
+
+
+graph_inputs = st.integers(min_value=-int(tol.GRAPH_INPUT_RANGE * 10), max_value=int(tol.GRAPH_INPUT_RANGE * 10)).map(lambda k: k / 10)
+_GRAPH_OPS = (*_GRAPH_BINARY, "**", *_GRAPH_UNARY)  # shrinking moves toward the first: x0 * x0
+# One step's choices, each a plain integer that never depends on the nodes drawn before it: which
+# operands (taken modulo the nodes so far), which op and form (the first safe one from there), which
+# number. So shrinking can delete a step or zero its choices and the other steps still make sense.
+_graph_step_choices = st.tuples(
+    st.integers(min_value=0, max_value=63),
+    st.integers(min_value=0, max_value=63),
+    st.sampled_from(range(len(_GRAPH_OPS))),  # sampled_from: uniform while generating, unlike integers()
+    st.sampled_from(range(3)),
+    st.sampled_from(range(len(GRAPH_CONSTANTS))),
+    st.sampled_from(range(len(GRAPH_EXPONENTS))),
+)
+
+
+def _graph_step(values: list[float], choices: tuple[int, ...]) -> Instr:
+    """The step `choices` pick: the first safe op from the chosen one on, in its first safe form
+    (for **, its first safe exponent)."""
+    a_raw, b_raw, op_raw, form_raw, c_raw, p_raw = choices
+    a, b, c = a_raw % len(values), b_raw % len(values), GRAPH_CONSTANTS[c_raw]
+    exponents = GRAPH_EXPONENTS[p_raw:] + GRAPH_EXPONENTS[:p_raw]
+    for i in range(len(_GRAPH_OPS)):
+        op = _GRAPH_OPS[(op_raw + i) % len(_GRAPH_OPS)]
+        forms = [(a, b), (a, c), (c, a)] if op in _GRAPH_BINARY else [(a, p) for p in exponents] if op == "**" else [(a,)]
+        for j in range(len(forms)):
+            args = forms[(form_raw + j) % len(forms)]
+            if _graph_safe(op, tuple(values[x] if type(x) is int else x for x in args)):
+                return Instr(op, args)
+    raise AssertionError("unreachable: neg and sin are safe everywhere")
+
+
+@st.composite
+def expressions(draw, max_inputs: int = tol.GRAPH_MAX_INPUTS, max_steps: int = tol.GRAPH_MAX_STEPS) -> Expression:
+    """A random expression of + - * ** and the unary ops, reusing nodes freely (diamonds, x*x)."""
+    values = draw(st.lists(graph_inputs, min_size=1, max_size=max_inputs))
+    n_inputs = len(values)
+    steps: list[Instr] = []
+    for choices in draw(st.lists(_graph_step_choices, min_size=1, max_size=max_steps)):
+        instr = _graph_step(values, choices)
+        values.append(_GRAPH_FLOAT_OPS[instr.op](*(values[x] if type(x) is int else x for x in instr.args)))
+        steps.append(instr)
+    used = {a for instr in steps for a in instr.args if type(a) is int}
+    for node in range(len(values) - 1):
+        if node not in used:  # add it into the root, so that every node's gradient is tested
+            steps.append(Instr("+", (len(values) - 1, node)))
+            values.append(values[-1] + values[node])
+    names = (*(f"x{i}" for i in range(n_inputs)), *(f"v{k}" for k in range(n_inputs, len(values) - 1)), "y")
+    return Expression(inputs=tuple(values[:n_inputs]), steps=tuple(steps), names=names)

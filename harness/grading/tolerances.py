@@ -1,0 +1,124 @@
+"""Every tolerance and input range the specs use, each with the reason it is what it is.
+
+All comparisons are against PyTorch autograd in float64, whose own rounding error is ~1e-16
+relative; the slack below is for the different-but-correct ways a learner may write the same math.
+"""
+
+# Forward values: a learner may write sigmoid as 1/(1+exp(-z)), exp(z)/(1+exp(z)) or a stable
+# np.where form; they agree to a few ulps, so a near-float64 tolerance is fair.
+FORWARD_RTOL = 1e-9
+FORWARD_ATOL = 1e-12
+
+# Loss: a clipped loss (eps up to 1e-7) equals the exact one on the probabilities the spec draws
+# (see PROB_RANGE), up to rounding in log/log1p.
+LOSS_RTOL = 1e-9
+LOSS_ATOL = 1e-12
+
+# Gradients: the unsimplified chain dL/dA2 * dA2/dZ2 divides by A2 (1 - A2), which loses up to
+# ~1e-12 relative accuracy when the sigmoid is near saturation at |Z2| <= Z2_MAX. 1e-7 leaves a wide
+# margin for that and is still far below any real mistake (the smallest, a missing 1/N at N=2, is 50%).
+GRAD_RTOL = 1e-7
+GRAD_ATOL = 1e-10
+
+# Input ranges for kata 02, chosen so that no valid answer is pushed into float trouble:
+# |X| <= 1.5, |W1|, |b1| <= 1 give |Z1| <= 4; |W2| <= 0.75, |b2| <= 1 give |Z2| <= 10, where the
+# sigmoid stays at least 4.5e-5 away from 0 and 1, so clipped and log1p losses agree with torch.
+X_RANGE = 1.5
+W1_RANGE = 1.0
+B1_RANGE = 1.0
+W2_RANGE = 0.75
+B2_RANGE = 1.0
+Z2_MAX = 10.0
+
+# Values are drawn with few decimals when hypothesis shrinks a failure, so the smallest failing
+# example can be checked by hand. The ReLU kink: entries of Z1 closer to 0 than this are redrawn,
+# so `>` versus `>=` in the ReLU mask never decides a verdict.
+KINK_MARGIN = 1e-6
+
+# bce_loss is compared with torch on probabilities in this range (away from 0 and 1, where clipped
+# losses legitimately differ); exact 0 and 1 are tested separately for finiteness.
+PROB_RANGE = (0.01, 0.99)
+
+# Training on the XOR-like quadrants: the reference reaches 100% on 3 of seeds 0-4 (a 3-unit ReLU
+# net can get stuck with a dead unit on the others), so the spec asks for the best of 5 seeds.
+TRAIN_EPOCHS = 500
+TRAIN_LR = 1.0
+TRAIN_SEEDS = (0, 1, 2, 3, 4)
+TRAIN_MIN_ACCURACY = 0.9
+
+# --- Kata 01_chain_rule ---
+# Every correct way to write these derivatives (3*x*x or 3*x**2, sech**2 or 1 - tanh**2, math.cos
+# under np.vectorize, a sympy expression evaluated in high precision) agrees with torch to within
+# 3e-13 relative on the ranges below: 1e-10 leaves a margin of over 100x and is still far below any
+# real mistake (a forgotten inner derivative is off by O(1)). Where the derivative crosses 0 (x = 0
+# for sin(x**2 + 1), 3x + 1 = 0 for the tanh) relative error means nothing; the absolute rounding
+# there is ~1e-15, and at most ~1e-14 for compositions such as sin(x**3).
+CHAIN_RTOL = 1e-10
+CHAIN_ATOL = 1e-12
+
+# Input ranges for kata 01. cubic_grad and sin_square_grad have no cancellation anywhere; the ranges
+# only keep the numbers readable. For tanh(3x + 1)**2, 3x + 1 stays in [-4, 4], where
+# 1 - tanh**2 >= 1.3e-3: beyond that the tanh saturates, and the spelling of sech**2 alone
+# (not the chain rule) moves the answer by up to 4e-8 relative.
+CUBIC_RANGE = (-5.0, 5.0)
+SIN_SQUARE_RANGE = (-3.0, 3.0)
+NESTED_RANGE = (-5.0 / 3.0, 1.0)
+# compose_grad's f(g(x)) for f, g among sin, cos, exp, tanh, sigmoid, x**2, x**3 (harness/packs/<module>/oracle.py
+# chain_rule.py): on |x| <= 2 every composition stays below ~4e4 and every derivative finite.
+COMPOSE_RANGE = (-2.0, 2.0)
+# sin_square_grad_symbolic() is evaluated at these x (step 0.5 over SIN_SQUARE_RANGE, 0 included), so
+# a failure names points that can be checked by hand.
+SYMBOLIC_POINTS = tuple(-3.0 + 0.5 * i for i in range(13))
+
+# --- Diagnoses (harness/packs/<module>/diagnoses.py) ---
+# A mistake is named when the learner's numbers equal what that mistake would produce on the same
+# inputs. Both sides compute the same (wrong) math, one from the learner's cache and one from torch's
+# intermediates, so they differ by rounding only, exactly as a correct answer differs from torch: the
+# gradient tolerance serves, with its margin for the unsimplified chain. A looser one would let a
+# prediction that happens to lie near the learner's numbers match, and a wrong name is worse than none.
+DIAGNOSIS_RTOL = GRAD_RTOL
+DIAGNOSIS_ATOL = GRAD_ATOL
+# Kata 02's probe: a fixed batch every diagnosis also runs, besides the failing example, which
+# hypothesis shrinks toward N = 1, where many mistakes coincide (a missing 1/N is invisible, and a
+# mask may hide nothing). N = 8 rows with both labels, every hidden unit active on some rows and off
+# on others, tell them apart; the seed is fixed so diagnoses are as deterministic as grades.
+PROBE_N = 8
+PROBE_SEED = 20240601
+
+# --- Kata 03_graph ---
+# Nodes' values (forward): every correct op agrees with torch to a few ulps (sigmoid as 1/(1+exp(-x))
+# or exp(x)/(1+exp(x)), tanh from math.tanh or from exp, x**0.5 or math.sqrt). Through at most ~10
+# ops whose local gradients stay below ~25 (see the ranges below), those ulps grow to ~1e-13.
+GRAPH_VALUE_RTOL = 1e-9
+GRAPH_VALUE_ATOL = 1e-10
+
+# Gradients: 1 - tanh(v)**2 and s(1 - s) lose up to ~3e-8 relative where |v| is near GRAPH_VALUE_MAX
+# (the tanh is within 1e-8 of 1 there), and a gradient is a product of such factors, summed in
+# whatever order the learner's topological sort gives. 1e-7 relative is safe for that and far below
+# any real mistake: a lost share in x*x is off by 50%, sin for cos or a missing upstream factor by O(1).
+# Measured over 3000 random expressions and three different correct implementations: the worst error
+# was 3e-6 of the value tolerance and 3e-7 of the gradient tolerance (tests/test_graph_spec.py
+# keeps checking the margin).
+GRAPH_GRAD_RTOL = 1e-7
+GRAPH_GRAD_ATOL = 1e-9
+
+# Random expressions: inputs in tenths on [-GRAPH_INPUT_RANGE, GRAPH_INPUT_RANGE], so a failing
+# example can be worked by hand. An op is only drawn where every correct answer is unambiguous:
+#   * every node stays within |v| <= GRAPH_VALUE_MAX (so no exp overflows, and local gradients stay <= 25);
+#   * log, x**-1 and x**0.5 only at v >= GRAPH_POSITIVE_MIN, away from their poles;
+#   * relu only at |v| >= GRAPH_KINK_MARGIN, so `>` versus `>=` at 0 never decides a verdict (the
+#     margin dwarfs rounding: v is exact to ~1e-15 wherever it is tested).
+GRAPH_INPUT_RANGE = 2.0
+GRAPH_VALUE_MAX = 10.0
+GRAPH_POSITIVE_MIN = 0.2
+GRAPH_KINK_MARGIN = 0.05
+# Up to 3 inputs and 6 drawn steps (each may reuse any earlier node: diamonds such as x*x or
+# (a+b)*(a-b)); the nodes the root does not use yet are then added into it, so every node counts.
+GRAPH_MAX_INPUTS = 3
+GRAPH_MAX_STEPS = 6
+
+# to_dot() is graded on the seed expression at x = GRAPH_DOT_X, where no two nodes have a value and a
+# grad within 0.05 of each other's, so a number shown with 2 decimals (-0.96 for -0.9589) still
+# says which node it belongs to.
+GRAPH_DOT_X = 2.0
+GRAPH_DOT_LABEL_ATOL = 0.006

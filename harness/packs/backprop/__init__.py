@@ -1,0 +1,1 @@
+"""Kata pack 02_backprop: its spec, torch oracle, diagnoses, stub, catalog and variants."""

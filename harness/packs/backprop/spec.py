@@ -1,0 +1,243 @@
+"""Hidden spec for kata 02_backprop: every number is checked against torch autograd in float64.
+
+Each test is one property, so partial credit is possible; the `learner` fixture is the learner's
+module. Tolerances and input ranges, with their reasons, are in harness/grading/tolerances.py. A failure that
+matches a mistake of harness/packs/backprop/catalog.toml names it (harness/packs/backprop/diagnoses.py).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from hypothesis import given, note
+from hypothesis.control import current_build_context
+
+from harness.grading import tolerances as tol
+from harness.grading.checks import (
+    KataFailure,
+    describe,
+    example_on_failure,
+    expect_array,
+    expect_close,
+    expect_scalar,
+    expect_unchanged,
+)
+from harness.packs.backprop import diagnoses as diagnose
+from harness.grading.diagnosing import diagnosed
+from harness.packs.backprop import oracle
+from harness.grading.strategies import Batch, batches, predictions
+
+SHAPES = {"W1": (2, 3), "b1": (3,), "W2": (3, 1), "b2": (1,)}
+
+
+def call_forward(learner, batch: Batch) -> tuple[np.ndarray, object]:
+    X, _, params = batch.copies()
+    result = learner.forward(X, params)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise KataFailure(f"forward() should return a pair (A2, cache), but it returned {describe(result)}.")
+    y_hat, cache = result
+    return expect_array(y_hat, what="forward()'s A2", shape=(len(batch.X), 1)), cache
+
+
+def check_keys(params, *, what: str) -> dict:
+    if not isinstance(params, dict):
+        raise KataFailure(f"{what} should be a dict with keys W1, b1, W2, b2, but it is {describe(params)}.")
+    if set(params) != set(SHAPES):
+        raise KataFailure(f"{what} has keys {sorted(params)}; it should have exactly {sorted(SHAPES)}.")
+    return params
+
+
+def check_params(params, *, what: str) -> dict[str, np.ndarray]:
+    params = check_keys(params, what=what)
+    return {name: expect_array(params[name], what=f"{what}[{name!r}]", shape=shape) for name, shape in SHAPES.items()}
+
+
+@contextmanager
+def cache_on_failure(cache, expected: oracle.Network):
+    """On the final failing example, say which intermediate in the learner's cache goes wrong first."""
+    try:
+        yield
+    except KataFailure:
+        where = diagnose.first_wrong_intermediate(cache, expected) if current_build_context().is_final else None
+        if where:
+            note(where)
+        raise
+
+
+# --- Task 02.1: initialise ---------------------------------------------------------------------
+def test_init_params_keys_and_shapes(learner):
+    check_params(learner.init_params(np.random.default_rng(0)), what="init_params()")
+
+
+def test_init_params_is_seeded(learner):
+    first = check_params(learner.init_params(np.random.default_rng(123)), what="init_params()")
+    again = check_params(learner.init_params(np.random.default_rng(123)), what="init_params()")
+    other = check_params(learner.init_params(np.random.default_rng(321)), what="init_params()")
+    for name in SHAPES:
+        if not np.array_equal(first[name], again[name]):
+            raise KataFailure(
+                f"init_params() gave different {name} for two generators with the same seed:"
+                " draw every random number from the rng argument (not np.random.* directly).",
+                diagnose.init(learner),
+            )
+    if all(np.array_equal(first[name], other[name]) for name in SHAPES):
+        raise KataFailure(
+            "init_params() gave the same params for seeds 123 and 321: draw them from the rng argument.",
+            diagnose.init(learner),
+        )
+
+
+def test_init_params_breaks_symmetry(learner):
+    W1 = check_params(learner.init_params(np.random.default_rng(0)), what="init_params()")["W1"]
+    for i in range(3):
+        for j in range(i + 1, 3):
+            if np.array_equal(W1[:, i], W1[:, j]):
+                raise KataFailure(
+                    f"init_params() starts hidden units {i} and {j} with identical weights (W1[:, {i}] == W1[:, {j}]):"
+                    " they get identical gradients and stay copies of each other forever. Draw W1 at random.",
+                    diagnose.init(learner),
+                )
+
+
+# --- Task 02.2: forward pass -------------------------------------------------------------------
+@given(batch=batches())
+def test_forward_shape_and_range(learner, batch):
+    with example_on_failure(batch), diagnosed(lambda: diagnose.forward(learner, batch)):
+        y_hat, _ = call_forward(learner, batch)
+        if not ((y_hat > 0) & (y_hat < 1)).all():
+            raise KataFailure(f"forward()'s A2 has values outside (0, 1), e.g. {y_hat[(y_hat <= 0) | (y_hat >= 1)][0]}: the output must be a sigmoid.")
+
+
+@given(batch=batches())
+def test_forward_matches_torch(learner, batch):
+    with example_on_failure(batch):
+        expected = oracle.network(batch.X, batch.y, batch.params)
+        y_hat, cache = call_forward(learner, batch)
+        with cache_on_failure(cache, expected):
+            expect_close(
+                y_hat, expected.A2, what="forward()'s A2", rtol=tol.FORWARD_RTOL, atol=tol.FORWARD_ATOL,
+                diagnose=lambda: diagnose.forward(learner, batch),
+            )  # fmt: skip
+
+
+# --- Task 02.3: loss ---------------------------------------------------------------------------
+@given(data=predictions())
+def test_bce_loss_matches_torch(learner, data):
+    with example_on_failure(data):
+        expected = oracle.bce(data.y_hat, data.y)
+        loss = expect_scalar(learner.bce_loss(data.y_hat.copy(), data.y.copy()), what="bce_loss()")
+        expect_close(
+            loss, expected, what="bce_loss()", rtol=tol.LOSS_RTOL, atol=tol.LOSS_ATOL,
+            diagnose=lambda: diagnose.loss(learner, data.y_hat, data.y),
+        )  # fmt: skip
+
+
+def test_bce_loss_finite_at_0_and_1(learner):
+    y_hat = np.array([[0.0], [1.0], [0.0], [1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    with diagnosed(lambda: diagnose.loss_at_edges(learner, y_hat, y)):  # a copy: the diagnosis re-runs on these
+        loss = expect_scalar(learner.bce_loss(y_hat.copy(), y.copy()), what="bce_loss(y_hat=[0, 1, 0, 1], y=[0, 1, 1, 0])")
+    if loss <= 0:
+        raise KataFailure(f"bce_loss() is {loss} for confidently wrong predictions; it must be positive (and large).")
+    perfect = expect_scalar(learner.bce_loss(y_hat[:2], y[:2]), what="bce_loss(y_hat=[0, 1], y=[0, 1])")
+    if not 0 <= perfect < 1e-3:
+        raise KataFailure(f"bce_loss() is {perfect} for perfect predictions y_hat == y; it should be (almost) 0.")
+
+
+# --- Task 02.4: backward pass ------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(SHAPES))
+@given(batch=batches())
+def test_backward_matches_torch(learner, name, batch):
+    with example_on_failure(batch):
+        expected = oracle.network(batch.X, batch.y, batch.params)
+        _, cache = call_forward(learner, batch)
+        X, y, params = batch.copies()
+        # Only this test's gradient must have its shape: a transposed dW1 costs the W1 check alone.
+        grads = check_keys(learner.backward(X, y, params, cache), what="backward()")
+
+        def diagnosis():
+            return diagnose.backward(learner, batch, name)
+
+        with diagnosed(diagnosis):
+            grad = expect_array(grads[name], what=f"backward()[{name!r}]", shape=SHAPES[name])
+        expect_close(
+            grad, expected.grads[name], what=f"backward()[{name!r}]", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL,
+            diagnose=diagnosis,
+        )  # fmt: skip
+
+
+@given(batch=batches(max_n=8))
+def test_backward_leaves_arguments_unchanged(learner, batch):
+    with example_on_failure(batch):
+        X, y, params = batch.copies()
+        _, cache = learner.forward(X, params)
+        expect_unchanged({"X": batch.X, **batch.params}, {"X": X, **params}, func="forward()")
+        learner.backward(X, y, params, cache)
+        expect_unchanged({"X": batch.X, "y": batch.y, **batch.params}, {"X": X, "y": y, **params}, func="backward()")
+
+
+# --- Task 02.5: training -----------------------------------------------------------------------
+def quadrants(n: int = 160, seed: int = 2024) -> tuple[np.ndarray, np.ndarray]:
+    """XOR-like data, not linearly separable: label 1 where x1 and x2 have the same sign."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(4 * n, 2))
+    X = X[np.abs(X).min(axis=1) > 0.1][:n]  # a margin around the axes
+    return X, (X[:, 0] * X[:, 1] > 0).astype(np.float64)[:, None]
+
+
+def call_train(learner, X, y, **kwargs) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    result = learner.train(X.copy(), y.copy(), **kwargs)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise KataFailure(f"train() should return a pair (params, losses), but it returned {describe(result)}.")
+    params, losses = result
+    params = check_params(params, what="train()'s params")
+    if not isinstance(losses, (list, tuple, np.ndarray)) or len(losses) != kwargs["epochs"]:
+        raise KataFailure(f"train(epochs={kwargs['epochs']}) should return one loss per epoch, but its losses are {describe(losses)}.")
+    return params, np.array([expect_scalar(v, what=f"train()'s losses[{i}]") for i, v in enumerate(losses)])
+
+
+# Two epochs on a small batch: short enough to follow step by step, long enough to see each loss.
+STEP_N, STEP_LR, STEP_SEED = 12, 0.1, 7
+
+
+def diagnose_train(learner):
+    """The mistake behind a train() failure, found on the two-epoch setting of the step test."""
+    X, y = quadrants(n=STEP_N)
+    return diagnose.train(learner, X, y, lr=STEP_LR, seed=STEP_SEED)
+
+
+def test_train_one_step_is_gradient_descent(learner):
+    X, y = quadrants(n=STEP_N)
+    lr, seed = STEP_LR, STEP_SEED
+    params = check_params(learner.init_params(np.random.default_rng(seed)), what="init_params()")
+    expected_losses = []
+    for _ in range(2):  # two steps of full-batch gradient descent, by torch
+        step = oracle.network(X, y, params)
+        expected_losses.append(step.loss)
+        params = {name: params[name] - lr * step.grads[name] for name in SHAPES}
+    with diagnosed(lambda: diagnose_train(learner)):
+        got_params, got_losses = call_train(learner, X, y, epochs=2, lr=lr, seed=seed)
+        expect_close(got_losses, np.array(expected_losses), what="train(epochs=2)'s losses (each taken before that epoch's update)", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
+        for name in SHAPES:
+            expect_close(got_params[name], params[name], what=f"train(epochs=2, lr={lr})'s {name}", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
+
+
+def test_train_learns_xor(learner):
+    X, y = quadrants()
+    with diagnosed(lambda: diagnose_train(learner)):
+        accuracies = []
+        for seed in tol.TRAIN_SEEDS:
+            params, losses = call_train(learner, X, y, epochs=tol.TRAIN_EPOCHS, lr=tol.TRAIN_LR, seed=seed)
+            if not losses[-1] < losses[0]:
+                raise KataFailure(f"train(seed={seed}) did not lower the loss: {losses[0]:.4g} at the start, {losses[-1]:.4g} at the end.")
+            # Accuracy from torch's forward pass on the trained params, not from the learner's.
+            accuracy = float(((oracle.network(X, y, params).A2 > 0.5) == (y > 0.5)).mean())
+            if accuracy >= tol.TRAIN_MIN_ACCURACY:
+                return
+            accuracies.append(f"seed {seed}: {accuracy:.0%}")
+        raise KataFailure(
+            f"After {tol.TRAIN_EPOCHS} epochs at lr={tol.TRAIN_LR}, no seed reached {tol.TRAIN_MIN_ACCURACY:.0%} accuracy"
+            f" on the XOR-like quadrants ({', '.join(accuracies)})."
+        )

@@ -1,0 +1,110 @@
+"""Oracle for kata 01_chain_rule: derivatives by torch autograd (float64), and the symbolic truth by sympy.
+
+The numeric tests import this module on every run, so sympy is imported only inside the functions
+that need it: it costs a noticeable fraction of a second, and only the symbolic tests use it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+def derivative(fn: Callable[[torch.Tensor], torch.Tensor], x: float | np.ndarray) -> float | np.ndarray:
+    """d/dx fn(x) at x (a float, or an array entry by entry), by torch autograd in float64."""
+    t = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    # fn acts entry by entry, so the gradient of the sum holds each entry's own derivative.
+    fn(t).sum().backward()
+    return t.grad.numpy() if isinstance(x, np.ndarray) else t.grad.item()
+
+
+def cubic(t: torch.Tensor) -> torch.Tensor:
+    return t**3 + 2 * t
+
+
+def sin_square(t: torch.Tensor) -> torch.Tensor:
+    return torch.sin(t**2 + 1)
+
+
+def nested(t: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(3 * t + 1) ** 2
+
+
+@dataclass(frozen=True)
+class Elementary:
+    """A function compose_grad is tested with, and its derivative written out by hand.
+
+    `value` and `grad` take (t, lib) with lib one of numpy, torch or sympy, so the one formula
+    serves the learner (numpy), the oracle (torch) and the symbolic checks (sympy).
+    `formula` and `grad_formula` are how messages write them, with {0} for the argument.
+    """
+
+    formula: str
+    grad_formula: str
+    value: Callable
+    grad: Callable
+
+    def text(self, arg: str) -> str:
+        return _apply(self.formula, arg)
+
+    def grad_text(self, arg: str) -> str:
+        return _apply(self.grad_formula, arg)
+
+    def numpy(self) -> Callable:
+        return lambda t: self.value(t, np)
+
+    def numpy_grad(self) -> Callable:
+        return lambda t: self.grad(t, np)
+
+
+def _apply(formula: str, arg: str) -> str:
+    # `{0}**2` of x**3 needs parentheses, `sin({0})` of it does not.
+    bare = "({0})" in formula or re.fullmatch(r"\w+(\(.*\))?", arg)
+    return formula.format(arg if bare else f"({arg})")
+
+
+def _sigmoid(t, lib):
+    return 1 / (1 + lib.exp(-t))
+
+
+# The functions compose_grad is tested with, in one place; simpler ones first, so a failure
+# shrinks toward them. Ranges where their compositions stay well-conditioned: harness/grading/tolerances.py.
+ELEMENTARY: dict[str, Elementary] = {
+    "sin": Elementary("sin({0})", "cos({0})", lambda t, lib: lib.sin(t), lambda t, lib: lib.cos(t)),
+    "square": Elementary("{0}**2", "2*{0}", lambda t, lib: t**2, lambda t, lib: 2 * t),
+    "exp": Elementary("exp({0})", "exp({0})", lambda t, lib: lib.exp(t), lambda t, lib: lib.exp(t)),
+    "cos": Elementary("cos({0})", "-sin({0})", lambda t, lib: lib.cos(t), lambda t, lib: -lib.sin(t)),
+    "cube": Elementary("{0}**3", "3*{0}**2", lambda t, lib: t**3, lambda t, lib: 3 * t**2),
+    "tanh": Elementary("tanh({0})", "1 - tanh({0})**2", lambda t, lib: lib.tanh(t), lambda t, lib: 1 - lib.tanh(t) ** 2),
+    "sigmoid": Elementary(
+        "sigmoid({0})",
+        "sigmoid({0})*(1 - sigmoid({0}))",
+        _sigmoid,
+        lambda t, lib: _sigmoid(t, lib) * (1 - _sigmoid(t, lib)),
+    ),
+}
+
+
+def composition_derivative(f: Elementary, g: Elementary, x: np.ndarray) -> np.ndarray:
+    """d/dx f(g(x)) entry by entry, by torch autograd: the truth compose_grad is graded against."""
+    return derivative(lambda t: f.value(g.value(t, torch), torch), x)
+
+
+def sin_square_symbolic():
+    """(x, d/dx sin(x**2 + 1)) by sympy, with x = sympy.Symbol("x")."""
+    import sympy
+
+    x = sympy.Symbol("x")
+    return x, sympy.diff(sympy.sin(x**2 + 1), x)
+
+
+def concrete_derivative(f: Elementary, g: Elementary):
+    """(x, d/dx f(g(x))) by sympy for two concrete functions, with x = sympy.Symbol("x")."""
+    import sympy
+
+    x = sympy.Symbol("x")
+    return x, sympy.diff(f.value(g.value(x, sympy), sympy), x)

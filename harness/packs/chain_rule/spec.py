@@ -1,0 +1,247 @@
+"""Hidden spec for kata 01_chain_rule: numbers are checked against torch autograd in float64,
+symbolic answers are proven equal with sympy.
+
+Each test is one property, so partial credit is possible; the `learner` fixture is the learner's
+module. Tolerances and input ranges, with their reasons, are in harness/grading/tolerances.py. sympy is
+imported inside the symbolic tests only, so the numeric ones never wait for it. A failure that
+matches a mistake of harness/packs/chain_rule/catalog.toml names it (harness/packs/chain_rule/diagnoses.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+
+from harness.grading import tolerances as tol
+from harness.grading.checks import Diagnose, KataFailure, describe, example_on_failure, expect_close, expect_elementwise, safely
+from harness.packs.chain_rule import diagnoses as diagnose
+from harness.grading.learner import format_frames
+from harness.packs.chain_rule import oracle
+from harness.grading.strategies import Composition, Points, compositions, floats_in, points
+
+# Concrete (outer, inner) pairs substituted into the learner's d/dx f(g(x)).
+CONCRETE_PAIRS = [
+    (oracle.ELEMENTARY[outer], oracle.ELEMENTARY[inner])
+    for outer, inner in [("sin", "square"), ("exp", "cos"), ("cube", "tanh"), ("sigmoid", "sin")]
+]
+# Where symbolic answers are evaluated: the points a failure shows, and those their diagnoses compare.
+SYMBOLIC_POINTS = np.array(tol.SYMBOLIC_POINTS)
+
+
+def call(learner, name: str, x: float | np.ndarray):
+    """learner.<name>(x), with math.sin and friends on an array explained instead of a bare TypeError."""
+    try:
+        return getattr(learner, name)(np.copy(x) if isinstance(x, np.ndarray) else x)
+    except TypeError as exc:
+        found = diagnose.scalar_only(exc, x)
+        if found is None:
+            raise
+        frames = format_frames(getattr(exc, "frames", []))
+        # What to use instead is the diagnosis' to say: it is named whenever this failure is raised.
+        raise KataFailure(f"{name}(x) raised TypeError for an array x of shape {x.shape}: {exc}\n{frames}", found) from None
+
+
+def expect_derivative(got, expected, x, *, what: str, diagnose: Diagnose) -> None:
+    """got must match torch's derivative at x; `diagnose()` names the likely mistake when it recognises one."""
+    at = x if isinstance(x, np.ndarray) else None  # an array's worst points are shown with their x
+    expect_close(got, expected, what=what, rtol=tol.CHAIN_RTOL, atol=tol.CHAIN_ATOL, diagnose=diagnose, at=at)
+
+
+def check_numeric(learner, name: str, fn, x: float | np.ndarray) -> None:
+    what = f"{name}({x!r})" if isinstance(x, float) else f"{name}(x)"
+    expected = oracle.derivative(fn, x)
+    got = expect_elementwise(call(learner, name, x), x, what=what)
+    expect_derivative(got, expected, x, what=what, diagnose=lambda: diagnose.numeric(learner, name, x))
+
+
+# --- Task 01.1: d/dx (x**3 + 2*x) ----------------------------------------------------------------
+@given(x=floats_in(tol.CUBIC_RANGE))
+def test_cubic_grad_on_floats(learner, x):
+    check_numeric(learner, "cubic_grad", oracle.cubic, x)
+
+
+@given(p=points(tol.CUBIC_RANGE))
+def test_cubic_grad_on_arrays(learner, p: Points):
+    with example_on_failure(p):
+        check_numeric(learner, "cubic_grad", oracle.cubic, p.x)
+
+
+# --- Task 01.2: d/dx sin(x**2 + 1) ---------------------------------------------------------------
+@given(x=floats_in(tol.SIN_SQUARE_RANGE))
+def test_sin_square_grad_on_floats(learner, x):
+    check_numeric(learner, "sin_square_grad", oracle.sin_square, x)
+
+
+@given(p=points(tol.SIN_SQUARE_RANGE))
+def test_sin_square_grad_on_arrays(learner, p: Points):
+    with example_on_failure(p):
+        check_numeric(learner, "sin_square_grad", oracle.sin_square, p.x)
+
+
+# --- Task 01.3: d/dx tanh(3*x + 1)**2 ------------------------------------------------------------
+@given(x=floats_in(tol.NESTED_RANGE))
+def test_nested_grad_on_floats(learner, x):
+    check_numeric(learner, "nested_grad", oracle.nested, x)
+
+
+@given(p=points(tol.NESTED_RANGE))
+def test_nested_grad_on_arrays(learner, p: Points):
+    with example_on_failure(p):
+        check_numeric(learner, "nested_grad", oracle.nested, p.x)
+
+
+# --- Task 01.4: compose_grad ----------------------------------------------------------------------
+@given(c=compositions(oracle.ELEMENTARY, tol.COMPOSE_RANGE))
+def test_compose_grad_matches_torch(learner, c: Composition):
+    with example_on_failure(c):
+        f_grad, g, g_grad = c.f.numpy_grad(), c.g.numpy(), c.g.numpy_grad()
+        h = learner.compose_grad(f_grad, g, g_grad)
+        if not callable(h):
+            raise KataFailure(
+                "compose_grad(f_grad, g, g_grad) should return a function of x (a def inside it, or a lambda),"
+                f" but it returned {describe(h)}.",
+                diagnose.not_a_function(),
+            )
+        what = f"compose_grad(f_grad, g, g_grad)(x), the derivative of {c.f.text(c.g.text('x'))},"
+        got = expect_elementwise(h(c.x.copy()), c.x, what=what)
+        expected = oracle.composition_derivative(c.f, c.g, c.x)
+        expect_derivative(got, expected, c.x, what=what, diagnose=lambda: diagnose.compose(learner, c))
+
+
+# --- Task 01.5: symbolic, with sympy --------------------------------------------------------------
+def symbolic_answer(value, *, what: str):
+    """The learner's sympy expression, with their x and their f, g (whatever assumptions) made ours."""
+    import sympy
+    from sympy.core.function import AppliedUndef
+
+    if isinstance(value, str):
+        raise KataFailure(
+            f"{what} is the string {value!r}: return a sympy expression, built from sympy.Symbol('x')"
+            " (or turned from text into one by sympy.sympify), not text."
+        )
+    if not isinstance(value, sympy.Expr):
+        raise KataFailure(f"{what} should be a sympy expression, but it is {describe(value)}.")
+    x = sympy.Symbol("x")
+    value = value.xreplace({s: x for s in value.free_symbols if s.name == "x"})
+    functions = {a.func for a in value.atoms(AppliedUndef)}
+    return value.subs({fn: sympy.Function(fn.__name__) for fn in functions})
+
+
+def proven_zero(difference) -> bool:
+    """sympy shows that `difference` is 0."""
+    import sympy
+
+    if difference.expand() == 0:  # most forms, at once
+        return True
+    # simplify() for the rest; trig identities written with exp(I*...) cancel once in exponentials.
+    return sympy.simplify(difference) == 0 or sympy.simplify(difference.rewrite(sympy.exp)) == 0
+
+
+def value_at(expr, x, point: float) -> complex:
+    """expr at x = point, or nan where sympy gives no number (at a pole, say)."""
+    try:
+        # Complex, not float: a correct form written with exp(I*...) keeps an imaginary part of ~1e-23.
+        return complex(expr.evalf(subs={x: point}))
+    except (ArithmeticError, TypeError, ValueError):
+        return complex("nan")
+
+
+def real_values(expr, x) -> np.ndarray:
+    """expr at each of SYMBOLIC_POINTS: nan where it is not a finite real number there."""
+    values = np.array([value_at(expr, x, point) for point in SYMBOLIC_POINTS])
+    real = np.isfinite(values) & (np.abs(values.imag) <= tol.CHAIN_ATOL + tol.CHAIN_RTOL * np.abs(values))
+    return np.where(real, values.real, np.nan)
+
+
+def sin_square_answer(learner):
+    import sympy
+
+    what = "sin_square_grad_symbolic()"
+    expr = symbolic_answer(learner.sin_square_grad_symbolic(), what=what)
+    x = sympy.Symbol("x")
+    others = expr.free_symbols - {x}
+    if others:
+        raise KataFailure(f"{what} is {expr}: it contains {', '.join(sorted(map(str, others)))}, but should depend on x only.")
+    if expr.has(sympy.Derivative):
+        raise KataFailure(
+            f"{what} is {expr}: work the Derivative out (or call .doit() on it) and return the result.",
+            safely(lambda: diagnose.unevaluated(real_values(expr.doit(), x), SYMBOLIC_POINTS)),
+        )
+    return x, expr
+
+
+def test_sin_square_grad_symbolic_values(learner):
+    x, expr = sin_square_answer(learner)
+    got = real_values(expr, x)
+    for point, value in zip(SYMBOLIC_POINTS, got):
+        if np.isnan(value):
+            raise KataFailure(
+                f"sin_square_grad_symbolic() is {expr}, which at x = {point:g} is {expr.subs(x, point)}, not a finite real number."
+            )
+    what = f"sin_square_grad_symbolic() = {expr}"
+    expected = oracle.derivative(oracle.sin_square, SYMBOLIC_POINTS)
+    expect_derivative(got, expected, SYMBOLIC_POINTS, what=what, diagnose=lambda: diagnose.sin_square_symbolic(got, SYMBOLIC_POINTS))
+
+
+def test_sin_square_grad_symbolic_is_exact(learner):
+    import sympy
+
+    x, expr = sin_square_answer(learner)
+    _, truth = oracle.sin_square_symbolic()
+    # A float such as the 1.0 in x**2 + 1.0 is exact, but sympy will not cancel it against 1.
+    difference = sympy.nsimplify(expr, rational=True) - truth
+    if not proven_zero(difference):
+        raise KataFailure(
+            f"sin_square_grad_symbolic() is {expr}, which is not exactly d/dx sin(x**2 + 1) = {truth}:"
+            f" sympy.simplify(yours - that) is {sympy.simplify(difference)}, not 0.",
+            safely(lambda: diagnose.sin_square_symbolic(real_values(expr, x), SYMBOLIC_POINTS)),
+        )
+
+
+def chain_rule_answer(learner):
+    import sympy
+
+    x, f, g = sympy.Symbol("x"), sympy.Function("f"), sympy.Function("g")
+    return symbolic_answer(learner.chain_rule_symbolic(), what="chain_rule_symbolic()"), x, f, g
+
+
+def concrete(expr, f, g, F: oracle.Elementary, G: oracle.Elementary):
+    """expr with the undefined f and g replaced by the concrete functions F and G."""
+    import sympy
+
+    t = sympy.Dummy("t")
+    # f first: a derivative with respect to g(x) only makes sense while g is still undefined.
+    expr = expr.subs(f, sympy.Lambda(t, F.value(t, sympy))).doit()
+    return expr.subs(g, sympy.Lambda(t, G.value(t, sympy))).doit()
+
+
+def chain_rule_mistake(expr, x, f, g):
+    """The catalog's slip that the learner's d/dx f(g(x)) is, judged from its values for every concrete pair."""
+    values = [real_values(concrete(expr, f, g, F, G), x) for F, G in CONCRETE_PAIRS]
+    return diagnose.chain_rule(CONCRETE_PAIRS, values, SYMBOLIC_POINTS)
+
+
+def test_chain_rule_symbolic_is_outer_times_inner(learner):
+    import sympy
+
+    expr, x, f, g = chain_rule_answer(learner)
+    inner = sympy.Derivative(g(x), x)
+    if not (isinstance(expr, sympy.Mul) and inner in expr.args):
+        raise KataFailure(
+            f"chain_rule_symbolic() is {expr}; write it as a product: the derivative of the outer function f,"
+            f" taken at g(x), times the derivative of the inner function, {inner}.",
+            safely(lambda: chain_rule_mistake(expr, x, f, g)),
+        )
+
+
+def test_chain_rule_symbolic_with_concrete_functions(learner):
+    expr, x, f, g = chain_rule_answer(learner)
+    for F, G in CONCRETE_PAIRS:
+        got = concrete(expr, f, g, F, G)
+        _, truth = oracle.concrete_derivative(F, G)
+        if not proven_zero(got - truth):
+            raise KataFailure(
+                f"With f(t) = {F.text('t')} and g(x) = {G.text('x')}, chain_rule_symbolic() = {expr}"
+                f" becomes {got}, but d/dx {F.text(G.text('x'))} = {truth}.",
+                safely(lambda: chain_rule_mistake(expr, x, f, g)),
+            )

@@ -1,0 +1,1 @@
+"""The learner's commands: the board, watch, hints, resets, history, mock interviews, the progress store, doctor."""

@@ -1,0 +1,134 @@
+"""What the `kata` command shows: the board, verdicts and history, drawn with rich.
+
+Colour and live progress only on a terminal; rich drops colour by itself when stdout is not a
+terminal or NO_COLOR is set, and then we also drop the box-drawing borders.
+
+Nothing we print is rich markup: learners' messages, output, file and folder names, and our hints
+("clip y_hat into [eps, 1 - eps]") are full of square brackets. Styles come from Text objects only,
+so learner text here is always a Text (safe on any console), and our consoles parse no markup at all
+(so every plain print elsewhere, e.g. a hint or a path, is literal too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from harness.practice.progress import BROKEN, FAILING, NOT_STARTED, PASSING, Standing
+from harness.grading.results import KataResult, Status
+from harness.grading.text import visible
+
+STATE_STYLE = {NOT_STARTED: "dim", FAILING: "yellow", PASSING: "green", BROKEN: "red"}
+STATUS_MARK = {Status.PASS: ("PASS", "green"), Status.FAIL: ("FAIL", "yellow"), Status.ERROR: ("ERROR", "red")}
+
+
+def console(stderr: bool = False) -> Console:
+    # Off a terminal, lines are never hard-wrapped (logs and pipes get each message whole) and
+    # tables get room (COLUMNS, else 140) rather than rich's 80 columns.
+    tty = sys.stdout.isatty()
+    width = None if tty else int(os.environ.get("COLUMNS") or 140)
+    return Console(stderr=stderr, highlight=False, soft_wrap=not tty, width=width, markup=False)
+
+
+def warning(out: Console, message: str) -> None:
+    out.print(Text(message, style="yellow"))
+
+
+def fancy(out: Console) -> bool:
+    return out.is_terminal and not os.environ.get("NO_COLOR")
+
+
+def _box(out: Console):
+    return box.ROUNDED if fancy(out) else box.ASCII2
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}"
+
+
+def points(score: float | None, max_score: float | None) -> str:
+    return "-" if score is None else f"{score:g}/{max_score:g}"
+
+
+def board(out: Console, standings: list[Standing]) -> None:
+    table = Table(box=_box(out), title="Your katas", title_justify="left", expand=False)
+    for column in ("kata", "status", "score", "best time", "hints", "next"):
+        table.add_column(column, overflow="fold", max_width=70 if column == "next" else None)
+    for s in standings:
+        table.add_row(
+            s.kata.id,
+            Text(s.state, style=STATE_STYLE[s.state]),
+            points(s.score, s.max_score),
+            duration(s.best_time_s),
+            f"{s.hints_used}/{len(s.kata.hints)}",
+            Text(s.next_step),  # often the first line of a learner's failure
+        )
+    out.print(table)
+    passed = sum(s.state == PASSING for s in standings)
+    out.print(f"{passed} of {len(standings)} katas pass. `kata grade ID` for details, `kata hint ID` for a hint.")
+
+
+def verdict(out: Console, result: KataResult, *, details: bool = True) -> None:
+    """One kata's grade: a headline, then each failing check in the learner's words."""
+    mark, style = STATUS_MARK[result.status]
+    out.print(
+        Text.assemble((f"{mark:<5} ", f"bold {style}"), (result.kata_id, "bold"),
+                      f"  {points(result.score, result.max_score)}  {visible(result.file)}  ({result.duration:.2f} s)")
+    )  # fmt: skip
+    if not details:
+        return
+    if result.error and not any(t.status is Status.ERROR for t in result.tests):
+        out.print(Text(_indent(result.error), style="red"))
+    # Checks that fail for the same reason (a stub, a broken file) are shown once, together.
+    groups: dict[str | None, list[str]] = {}
+    for test in result.tests:
+        if test.status is not Status.PASS:
+            groups.setdefault(test.message, []).append(test.name)
+    cross = "✘" if fancy(out) else "x"
+    for message, names in groups.items():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        out.print(Text(f"  {cross} {shown}", style=style))
+        if message:  # the message already carries the "Likely mistake" line, when there is one
+            out.print(Text(_indent(message, "      ")))
+
+
+def _indent(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def history_table(out: Console, rows: list[tuple[float, str, str, str, str]], title: str) -> None:
+    table = Table(box=_box(out), title=title, title_justify="left")
+    for column in ("when", "kata", "source", "status", "score"):
+        table.add_column(column)
+    for at, kata_id, source, status, score in rows:
+        table.add_row(dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M"), *map(Text, (kata_id, source, status, score)))
+    out.print(table)
+
+
+def batch_table(out: Console, graded, katas) -> None:
+    """One row per learner: each kata's score, the total, and the first error if any."""
+    table = Table(box=_box(out), title="Batch results", title_justify="left")
+    table.add_column("learner")
+    for kata in katas:
+        table.add_column(kata.id)
+    table.add_column("total")
+    table.add_column("errors", overflow="fold", max_width=60)
+    for g in graded:
+        by_id = {r.kata_id: r for r in g.results}
+        cells = []
+        for kata in katas:
+            r = by_id[kata.id]
+            _, style = STATUS_MARK[r.status]
+            cells.append(Text(points(r.score, r.max_score), style=style))
+        errors = [f"{r.kata_id}: {(r.error or '').splitlines()[0]}" for r in g.results if r.status is Status.ERROR and r.error]
+        table.add_row(Text(visible(g.learner)), *cells, points(g.score, g.max_score), Text(visible(errors[0]) if errors else ""))
+    out.print(table)
