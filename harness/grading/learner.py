@@ -32,6 +32,10 @@ class LearnerModule:
 
     def __init__(self, process: LearnerProcess, path: Path, callables: frozenset[str] = frozenset()) -> None:
         self._process, self._path, self._callables = process, path, callables
+        # The stub's functions and classes, once read, for the life of the learner's process: half of
+        # a check's round trips were `learner.forward` before each call.
+        self._known: dict[str, object] = {}
+        self._known_from: object = None
 
     @property
     def process(self) -> LearnerProcess:
@@ -49,6 +53,10 @@ class LearnerModule:
             process.ensure()
         except _LoadFailed as exc:
             raise LearnerLoadError(str(exc)) from None
+        if self._known_from is not process.module_remote:
+            self._known, self._known_from = {}, process.module_remote
+        if name in self._known:
+            return self._known[name]
         try:
             value = process.request("getattr", process.module_remote, name, what=f"reading {name}")
         except AttributeError:
@@ -58,6 +66,8 @@ class LearnerModule:
                 f"{shown_path(self._path)} defines {name} as {describe(value)}, but the spec calls it:"
                 f" keep the stub's `def {name}(...)` (or `class {name}`)."
             )
+        if name in self._callables:
+            self._known[name] = value
         return value
 
 

@@ -238,10 +238,10 @@ class Server:
 
     def do_call(self, function, args: list, kwargs: dict):
         # Arguments are the learner's to change in place, as a caller's would be: what changed goes back.
-        watched = [(key, value, self.codec.dumps(value)) for key, value in [*enumerate(args), *kwargs.items()]
+        watched = [(key, value, _snapshot(value)) for key, value in [*enumerate(args), *kwargs.items()]
                    if type(value) in (list, dict) or hasattr(value, "__array_interface__")]  # fmt: skip
         value = function(*args, **kwargs)
-        mutated = [[key, now] for key, now, before in watched if self.codec.dumps(now) != before]
+        mutated = [[key, now] for key, now, before in watched if _snapshot(now) != before]
         return value, mutated
 
     # --- what went wrong, as data -----------------------------------------------------------------
@@ -272,6 +272,17 @@ class Server:
     @staticmethod
     def _info_text(kind: str, message: str) -> dict:
         return {"type": kind, "base": "Exception", "message": message, "frames": [], "notes": [], "by_hand": ""}
+
+
+def _snapshot(value):
+    """What a container argument holds, cheaply comparable: arrays by their bytes, containers by parts."""
+    if type(value) is dict:
+        return {key: _snapshot(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_snapshot(item) for item in value]
+    if hasattr(value, "__array_interface__") and hasattr(value, "tobytes"):
+        return (str(value.dtype), value.shape, value.tobytes())
+    return id(value)
 
 
 def _expire(signum, frame):
