@@ -218,7 +218,16 @@ def learner(request: pytest.FixtureRequest):
     kata_dir.learner = None
 
 
-OUTPUT_SHOWN = 2000  # characters of the learner's own prints shown under a failure
+# The end of what the learner's code printed during a failing check (hypothesis replays the smallest
+# failing example last, so its prints are near the end): at most this many lines and characters.
+OUTPUT_LINES, OUTPUT_CHARS = 15, 2000
+
+
+def _tail(printed: str) -> str:
+    lines = printed.rstrip().splitlines()
+    shown = "\n".join(lines[-OUTPUT_LINES:])[-OUTPUT_CHARS:]
+    left_out = len(printed.rstrip()) - len(shown)
+    return (f"[... {left_out} characters before]\n" if left_out > 0 else "") + visible(shown)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -239,8 +248,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.user_properties.append(("mistake", found.id))
             report.user_properties.append(("diagnosis", found.text))
         if printed.strip() and isinstance(report.longrepr, str):
-            cut = f"\n[... {len(printed) - OUTPUT_SHOWN} more characters]" if len(printed) > OUTPUT_SHOWN else ""
-            report.longrepr += f"\n\nYour code printed:\n{visible(printed[:OUTPUT_SHOWN].rstrip())}{cut}"
+            report.longrepr += f"\n\nYour code printed (its last lines):\n{_tail(printed)}"
     return report
 
 
