@@ -300,7 +300,10 @@ def _safe_str(value) -> str:
 def confine(setup: dict) -> None:
     """Hard limits, no root, no autodiff: all before the learner's code runs, none of it undoable."""
     for name, value in setup.get("limits", {}).items():
-        resource.setrlimit(LIMITS[name], (value, value))
+        try:
+            resource.setrlimit(LIMITS[name], (value, value))
+        except (OSError, ValueError):  # a limit this OS will not lower this way (RLIMIT_AS on macOS): the others hold
+            pass
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-long write fails; it does not kill
     uid = setup.get("uid")
     if uid is not None and os.getuid() == 0:
