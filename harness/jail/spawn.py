@@ -236,6 +236,8 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
         "PATH": "/usr/bin:/bin", "HOME": cwd, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
         # One thread each: RLIMIT_NPROC counts threads, and the learner's arrays are tiny.
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        # What the machine sets for OpenBLAS (a core type it must not guess wrong) is the learner's numpy's too.
+        **{k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_") and k != "OPENBLAS_NUM_THREADS"},
     }  # fmt: skip
     user = {"user": uid, "group": uid, "extra_groups": []} if uid is not None and iso.level == PROCESS else {}
     try:
