@@ -117,6 +117,34 @@ def test_expanded_forms_and_sympy_diff_pass(submission):
 
 
 # --- what fails, and what the learner reads --------------------------------------------------------
+def test_sympy_may_not_differentiate_in_a_numeric_task(submission):
+    """By hand means by hand: sympy.diff and .diff() in cubic_grad are refused, naming the line, while the
+    symbolic tasks may use them (above); building the expression with sympy is not itself refused."""
+    by_sympy = overriding(
+        """
+        def cubic_grad(x):
+            import sympy
+            t = sympy.Symbol("t")
+            return sympy.lambdify(t, sympy.diff(t**3 + 2 * t, t), "numpy")(x)
+
+        def nested_grad(x):
+            import sympy
+            t = sympy.Symbol("t")
+            return sympy.lambdify(t, (sympy.tanh(3 * t + 1) ** 2).diff(t), "numpy")(x)
+
+        def sin_square_grad(x):
+            import sympy
+            t = sympy.Symbol("t")
+            return sympy.lambdify(t, 2 * t * sympy.cos(t**2 + 1), "numpy")(x)
+        """
+    )
+    failed = failures(grade(submission, by_sympy))
+    assert set(failed) == {"test_cubic_grad_on_floats", "test_cubic_grad_on_arrays", "test_nested_grad_on_floats", "test_nested_grad_on_arrays"}
+    for name, message in failed.items():
+        task = name.split("_on_")[0].removeprefix("test_")
+        assert f"asks sympy for a derivative in {task}(), a numeric task: work it out by hand" in message, message
+
+
 def test_the_pristine_stub_fails_every_check_as_not_implemented(submission):
     stub = registry.get(KATA).pristine_path.read_text()
     failed = failures(grade(submission, stub))

@@ -101,16 +101,18 @@ def check_file(path: Path) -> bytes:
 
 
 def load(
-    path: Path, *, callables: frozenset[str] = frozenset(), seconds: float = 10.0, limits: JailLimits = JailLimits()
+    path: Path, *, callables: frozenset[str] = frozenset(), symbolic: tuple[str, ...] = (), seconds: float = 10.0,
+    limits: JailLimits = JailLimits(),
 ) -> LearnerModule:
     """Check the learner's file and import it in a jailed child; LearnerLoadError says what went wrong.
     callables: the names the spec calls (a learner's `forward = None` is then a sentence, not our TypeError);
+    symbolic: the functions that may differentiate with sympy (in all others it is refused: by hand);
     seconds: the time limit of one check, which the file's top level gets too."""
     path = Path(path).absolute()
     check_file(path)
     # A name of our own per file, so that the learner's module never shadows one of the libraries.
     module = f"kata_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
-    process = LearnerProcess(path, module, shown_path(path), banned=integrity.BANNED, seconds=seconds, limits=limits)
+    process = LearnerProcess(path, module, shown_path(path), banned=integrity.BANNED, seconds=seconds, limits=limits, symbolic=symbolic)
     try:
         process.ensure()
     except _LoadFailed as exc:

@@ -212,7 +212,8 @@ def learner(request: pytest.FixtureRequest):
     if kata_dir is None:
         raise RuntimeError("the `learner` fixture only exists inside a kata folder (pytest katas/<id>)")
     seconds = request.config.getoption("test_timeout") or 1e9
-    kata_dir.learner = load(kata_dir.learner_file, callables=kata_dir.kata.callables, seconds=seconds)
+    kata = kata_dir.kata
+    kata_dir.learner = load(kata_dir.learner_file, callables=kata.callables, symbolic=kata.symbolic, seconds=seconds)
     yield kata_dir.learner
     kata_dir.learner.process.close()  # the child and everything it started
     kata_dir.learner = None

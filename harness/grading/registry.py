@@ -1,7 +1,8 @@
 """The kata registry: every kata pack's `kata.toml` parsed into a `Kata`, and every path derived from it.
 
 A kata pack is one folder, harness/packs/<module>/, named after the learner's module:
-  kata.toml     the registry entry (id, title, module, minutes, hints, weights, diagnosis texts)
+  kata.toml     the registry entry (id, title, module, minutes, hints, weights, diagnosis texts, and
+                which functions are symbolic: in all others sympy may not differentiate)
   spec.py       the hidden pytest + hypothesis spec;  oracle.py  the same computation in torch
   diagnoses.py  naming mistakes from the numbers (a kata may keep them in its spec instead)
   stub/<module>.py  the pristine stub, copied to katas/<id>/ for the learner
@@ -35,6 +36,7 @@ class Kata:
     hints: tuple[str, ...]
     weights: dict[str, float] = field(default_factory=dict, hash=False)
     diagnoses: dict[str, str] = field(default_factory=dict, hash=False)  # mistake id -> what the learner reads
+    symbolic: tuple[str, ...] = ()  # the functions that may differentiate with sympy; in the others it is refused
 
     @property
     def pack(self) -> Path:
@@ -114,6 +116,7 @@ def _kata(path: Path) -> Kata:
         hints=tuple(entry["hints"]),
         weights={k: float(v) for k, v in entry.get("weights", {}).items()},
         diagnoses={str(k): str(v) for k, v in entry.get("diagnoses", {}).items()},
+        symbolic=tuple(entry.get("symbolic", ())),
     )
 
 

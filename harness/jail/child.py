@@ -49,6 +49,9 @@ class TestTimeout(BaseException):
     the learner's code does not swallow it (and if it does, the alarm fires again every second)."""
 
 
+SYMPY_DIFF = "sympy differentiation"  # a ByHandError's module when a numeric task asked sympy for a derivative
+
+
 class ByHandError(ImportError):
     """An import of a library a by-hand kata forbids."""
 
@@ -119,6 +122,8 @@ class Server:
         self.budget = 0.0
         self.nonce = 0
         self.learner_recursion_limit = RECURSION_LIMIT
+        self.symbolic: frozenset[str] = frozenset()  # the learner's functions that may differentiate with sympy
+        self.numeric_call = False  # a call into any other function is running
 
     # --- handles ------------------------------------------------------------------------------
     def to_handle(self, obj) -> list:
@@ -199,8 +204,8 @@ class Server:
             self.learner_recursion_limit = sys.getrecursionlimit()
             sys.setrecursionlimit(RECURSION_LIMIT)
 
-    def do_load(self, path: str, name: str):
-        self.path = path
+    def do_load(self, path: str, name: str, symbolic: list):
+        self.path, self.symbolic = path, frozenset(symbolic)
         with open(path, "rb") as fh:
             source = fh.read()
         code = compile(source, path, "exec")  # compile() of bytes honours a UTF-8 BOM and a coding line
@@ -240,9 +245,32 @@ class Server:
         # Arguments are the learner's to change in place, as a caller's would be: what changed goes back.
         watched = [(key, value, _snapshot(value)) for key, value in [*enumerate(args), *kwargs.items()]
                    if type(value) in (list, dict) or hasattr(value, "__array_interface__")]  # fmt: skip
-        value = function(*args, **kwargs)
+        self.numeric_call = str(getattr(function, "__qualname__", "")).split(".")[0] not in self.symbolic
+        if self.numeric_call and "sympy" in sys.modules:
+            self._refuse_sympy_differentiation()
+        try:
+            value = function(*args, **kwargs)
+        finally:
+            self.numeric_call = False
         mutated = [[key, now] for key, now, before in watched if _snapshot(now) != before]
         return value, mutated
+
+    def _refuse_sympy_differentiation(self) -> None:
+        """In a numeric task, sympy may build expressions but not differentiate them for the learner:
+        every route (sympy.diff, expr.diff, Derivative(...).doit()) ends in an evaluated Derivative."""
+        from sympy.core.function import Derivative
+
+        if getattr(Derivative.__new__, "kata_guard", False):
+            return
+        original, server = Derivative.__new__, self
+
+        def guarded(cls, expr, *variables, **kwargs):
+            if server.numeric_call and kwargs.get("evaluate", False):
+                raise ByHandError(SYMPY_DIFF, "sympy differentiates here, in a numeric task that is by hand")
+            return original(cls, expr, *variables, **kwargs)
+
+        guarded.kata_guard = True
+        Derivative.__new__ = guarded
 
     # --- what went wrong, as data -----------------------------------------------------------------
     def _info(self, exc: BaseException) -> dict:

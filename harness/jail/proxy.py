@@ -34,6 +34,7 @@ import numpy as np
 from harness.grading import integrity
 from harness.grading.checks import KataFailure, NotImplementedYet
 from harness.jail import spawn
+from harness.jail.child import SYMPY_DIFF
 from harness.jail.codec import MAX_MESSAGE_BYTES, Codec, CodecError, sympy_node
 
 HEADER = struct.Struct(">I")
@@ -112,9 +113,10 @@ class LearnerProcess:
 
     def __init__(
         self, path: Path, module: str, shown: str, *, banned: tuple[str, ...], seconds: float = DEFAULT_BUDGET_S,
-        limits: spawn.JailLimits = spawn.JailLimits(),
+        limits: spawn.JailLimits = spawn.JailLimits(), symbolic: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
         self.path, self.module, self.shown = path, module, shown
+        self.symbolic = symbolic  # the learner's functions that may differentiate with sympy (the symbolic tasks)
         self.banned, self.limits = banned, limits
         self.deadline: float | None = None  # the running test's, set by the plugin
         self.test_seconds = seconds  # a check's time limit, which loading the file gets too
@@ -164,7 +166,7 @@ class LearnerProcess:
         if loading:  # the file's top level gets the time of one check
             self.deadline = time.monotonic() + self.test_seconds
         try:
-            self.request("load", f"{self._jail.setup['cwd']}/{self.module}.py", self.module, what="<import>")
+            self.request("load", f"{self._jail.setup['cwd']}/{self.module}.py", self.module, list(self.symbolic), what="<import>")
         except (LearnerError, LearnerTimeout, LearnerDied, NotImplementedYet, KataFailure) as exc:
             self._load_error = _import_failure(self.shown, exc)
             self.close()
@@ -247,6 +249,11 @@ class LearnerProcess:
                   if type(f) is list and len(f) == 3 and type(f[0]) is int]  # fmt: skip
         name, message = str(info.get("type", "Exception")), str(info.get("message", ""))
         function = frames[0].name if frames else what
+        if info.get("by_hand") == SYMPY_DIFF and frames:
+            return ByHand(
+                f"{self.shown}, line {frames[-1].lineno}: `{frames[-1].line}` asks sympy for a derivative in {frames[0].name}(),"
+                " a numeric task: work it out by hand (sympy is for the symbolic tasks)."
+            )
         if info.get("by_hand") and frames:
             module = str(info["by_hand"])
             return ByHand(integrity.message(self.shown, frames[-1].lineno, module, f"import {module}"))
