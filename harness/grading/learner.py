@@ -16,8 +16,6 @@ from harness.jail.proxy import Frame, LearnerProcess, _LoadFailed
 from harness.jail.spawn import JailLimits
 from harness.grading.registry import shown_path
 
-IMPORTING = "<import>"  # the `what` of the request that runs the learner's file itself
-
 
 class LearnerLoadError(Exception):
     """The learner's file is missing, does not parse, or fails while it is imported."""

@@ -41,6 +41,7 @@ HEADER = struct.Struct(">I")
 START_TIMEOUT_S = 30.0  # starting the child: Python and numpy, on a loaded machine
 DEFAULT_BUDGET_S = 10.0  # a request outside any test (drawing, a load)
 GRACE_S = 2.0  # after its budget, the child's own alarm has this long to report before it is killed
+IMPORTING = "<import>"  # the `what` of the request that runs the learner's file itself
 
 
 class Frame:
@@ -129,7 +130,7 @@ class LearnerProcess:
         self._last_output = ""
         self._timed_out: LearnerTimeout | None = None  # the running check's, to report again when its time is gone
         self.codec = Codec(self._to_handle, self._from_handle, sympy_node)
-        self.module_remote = Remote(self, 0, "module", "", self._generation)
+        self.module_remote: Remote | None = None  # the learner's module, once a process holds it
 
     # --- life -----------------------------------------------------------------------------------
     def start_check(self, seconds: float) -> None:
@@ -140,10 +141,6 @@ class LearnerProcess:
 
     def end_check(self) -> None:
         self.deadline = None
-
-    @property
-    def isolation(self) -> spawn.Isolation:
-        return spawn.isolation()
 
     def ensure(self) -> None:
         if self._load_error is not None:
@@ -166,7 +163,7 @@ class LearnerProcess:
         if loading:  # the file's top level gets the time of one check
             self.deadline = time.monotonic() + self.test_seconds
         try:
-            self.request("load", f"{self._jail.setup['cwd']}/{self.module}.py", self.module, list(self.symbolic), what="<import>")
+            self.request("load", f"{self._jail.setup['cwd']}/{self.module}.py", self.module, list(self.symbolic), what=IMPORTING)
         except (LearnerError, LearnerTimeout, LearnerDied, NotImplementedYet, KataFailure) as exc:
             self._load_error = _import_failure(self.shown, exc)
             self.close()
@@ -388,7 +385,7 @@ class _LoadFailed(Exception):
 
 
 def _called(what: str) -> str:
-    return "Importing your file" if what == "<import>" else f"{what}()"
+    return "Importing your file" if what == IMPORTING else f"{what}()"
 
 
 def _import_failure(shown: str, exc: BaseException) -> str:

@@ -113,6 +113,7 @@ def _uid_can_run_python() -> bool:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@functools.cache
 def _library_dirs() -> dict[str, Path]:
     """name -> folder of each library the learner may import (found without importing it)."""
     found = {}
@@ -132,12 +133,13 @@ def _python() -> Path:
     return Path(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))
 
 
-def _site_dirs() -> list[str]:
+@functools.cache
+def _site_dirs() -> tuple[str, ...]:
     """Every site-packages of the base interpreter and the system: hidden in the jail, torch may be there."""
     dirs = {sysconfig.get_path("purelib", vars={"base": sys.base_prefix}), sysconfig.get_path("platlib", vars={"platbase": sys.base_prefix})}
     for pattern in ("/usr/lib/python3*/dist-packages", "/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages", "/usr/lib/python3*/site-packages"):
         dirs.update(str(p) for p in Path("/").glob(pattern.lstrip("/")))
-    return sorted(d for d in dirs if d and os.path.isdir(d))
+    return tuple(sorted(d for d in dirs if d and os.path.isdir(d)))
 
 
 @dataclass
@@ -221,16 +223,15 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
         os.chmod(folder, 0o711)  # the learner's uid may pass through to its work folder, not list or read the rest
         os.chown(work, uid, uid)
         os.chmod(work, 0o700)
-    lib = folder / "lib"
-    _lay_out_libraries(lib)
     request_r, request_w = os.pipe()
     reply_r, reply_w = os.pipe()
     setup = {"limits": {k: v for k, v in asdict(limits).items() if k not in ("output_cap", "scratch_bytes") and (k != "processes" or uid is not None)},
              "uid": uid, "banned": list(banned), "output_cap": limits.output_cap}  # fmt: skip
     if iso.level == BUBBLEWRAP:
-        command, cwd = _bubblewrap_command(lib, work, request_r, reply_w, uid, limits), "/kata"
+        command, cwd = _bubblewrap_command(work, request_r, reply_w, uid, limits), "/kata"
     else:
-        command, cwd = _boot_command(lib, request_r, reply_w), str(work)
+        _lay_out_libraries(folder / "lib")
+        command, cwd = _boot_command(folder / "lib", request_r, reply_w), str(work)
     setup["cwd"] = cwd
     env = {
         "PATH": "/usr/bin:/bin", "HOME": cwd, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
@@ -252,8 +253,8 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
 
 
 def _lay_out_libraries(lib: Path) -> None:
-    """lib/harness/jail (the child and the codec) and lib/site/<library>, as links: what the child imports.
-    Inside bubblewrap the same places are bind mounts of the real folders."""
+    """lib/harness/jail (the child and the codec) and lib/site/<library>, as links: what the child imports
+    without bubblewrap. Inside bubblewrap the same places are bind mounts of the real folders."""
     (lib / "harness").mkdir(parents=True)
     (lib / "harness" / "__init__.py").write_text("")
     (lib / "harness" / "jail").symlink_to(JAIL_PACKAGE)
@@ -270,7 +271,7 @@ def _boot_command(lib: Path, r: int, w: int) -> list[str]:
     return [str(_python()), "-I", "-S", "-B", "-c", BOOT.format(lib=str(lib), site=str(lib / "site"), r=r, w=w)]
 
 
-def _bubblewrap_command(lib: Path, work: Path, r: int, w: int, uid: int | None, limits: JailLimits) -> list[str]:
+def _bubblewrap_command(work: Path, r: int, w: int, uid: int | None, limits: JailLimits) -> list[str]:
     python = _python()
     prefix = Path(sys.base_prefix).resolve()
     inside = Path("/opt/kata")
@@ -285,7 +286,7 @@ def _bubblewrap_command(lib: Path, work: Path, r: int, w: int, uid: int | None, 
     for site in _site_dirs():
         args += ["--tmpfs", site]
     args += ["--ro-bind", str(JAIL_PACKAGE), str(inside / "lib/harness/jail")]
-    args += ["--ro-bind", str(lib / "harness/__init__.py"), str(inside / "lib/harness/__init__.py")]
+    args += ["--ro-bind", str(JAIL_PACKAGE.parent / "__init__.py"), str(inside / "lib/harness/__init__.py")]
     for name, path in _library_dirs().items():
         args += ["--ro-bind", str(path), str(inside / "site" / name)]
     # /kata holds the one file, read-only; scratch space is a small /tmp in memory, so a loop that
