@@ -304,14 +304,21 @@ def cmd_doctor(args, store: Store, out) -> int:
 
 
 def cmd_draw(args, store: Store, out) -> int:
-    from harness.pictures import draw
+    import importlib
 
+    from harness.pictures import DrawError
+
+    kata = _kata(args.id)
+    if kata.picture is None:
+        drawn = ", ".join(k.id for k in registry.katas() if k.picture)
+        raise UsageError(f"kata {kata.id} has no picture; `kata draw` draws {drawn}")
     root = _impl(args.impl)
     if root is None:
-        workspace.ensure(registry.get(draw.KATA_ID))
+        workspace.ensure(kata)
     try:
-        written = draw.draw(root, Path(args.out) if args.out else None, renderer=args.renderer, seconds=args.test_timeout or 1e9)
-    except draw.DrawError as exc:
+        picture = importlib.import_module(kata.picture)
+        written = picture.draw(root, Path(args.out) if args.out else None, renderer=args.renderer, seconds=args.test_timeout or 1e9)
+    except DrawError as exc:
         ui.console(stderr=True).print(f"kata draw: {exc}", markup=False)
         return EXIT_FAILED
     for path in written:
@@ -386,9 +393,10 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--questions", type=int, default=3, metavar="K", help="conceptual questions after the code (default %(default)s, 0 skips)")
     c.add_argument("--dir", metavar="DIR", help="where session folders go (default: mock-sessions/)")
     c.add_argument("--resume", nargs="?", const=True, metavar="FOLDER", help="continue the last unfinished session (or FOLDER)")
-    c = sub.add_parser("draw", help="draw your graph of y = sin(x**2 + 1) beside torch's (kata 03), PNG and SVG")
-    c.add_argument("--impl", metavar="DIR", help="draw DIR/03_graph/graph.py instead of katas/")
-    c.add_argument("--out", metavar="DIR", help="where to write the pictures (default: graph-drawings/)")
+    c = sub.add_parser("draw", help="draw a kata's picture (kata 03: your graph of y = sin(x**2 + 1) beside torch's), PNG and SVG")
+    c.add_argument("id", nargs="?", default="03_graph", metavar="ID", help="the kata to draw (default %(default)s)")
+    c.add_argument("--impl", metavar="DIR", help="draw DIR/<id>/<module>.py instead of katas/")
+    c.add_argument("--out", metavar="DIR", help="where to write the pictures (default: the kata's own folder, e.g. graph-drawings/)")
     c.add_argument("--renderer", choices=("auto", "graphviz", "matplotlib"), default="auto",
                    help="auto: Graphviz's dot when installed, else networkx + matplotlib")  # fmt: skip
     c.add_argument("--test-timeout", type=float, default=Limits.test_s, metavar="S", help="time limit for your code (default %(default)s s)")

@@ -101,6 +101,15 @@ def test_the_stub_is_refused_with_what_to_write_first(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_draw_takes_the_kata_id_and_refuses_a_kata_without_a_picture(submission, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["draw", KATA, "--impl", str(submission(KATA)), "--out", str(out), "--renderer", "matplotlib"]) == 0
+    assert (out / "graph.png").exists()
+    without = next(k for k in registry.katas() if k.picture is None)
+    assert cli.main(["draw", without.id]) == 2
+    assert f"kata {without.id} has no picture; `kata draw` draws 03_graph" in capsys.readouterr().err
+
+
 def test_ops_without_backward_are_drawn_without_grads(submission, tmp_path, capsys):
     source = registry.get(KATA).solution_path.read_text() + "\n\ndef _no_backward(self):\n    raise NotImplementedError\n\n\nValue.backward = _no_backward\n"
     assert cli.main(["draw", "--impl", str(submission(KATA, source)), "--out", str(tmp_path / "out"), "--renderer", "matplotlib"]) == 0

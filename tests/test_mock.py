@@ -111,3 +111,14 @@ def test_bad_arguments_are_refused_with_a_reason(tmp_path):
     assert out[1] == 2 and "--minutes" in out[0]
     out = pexpect.run(f"{KATA} mock --katas 99_nope", cwd=str(ROOT), env={**os.environ, "KATA_DB": str(tmp_path / "db")}, encoding="utf-8", withexitstatus=True)
     assert out[1] == 2 and "99_nope" in out[0] and "02_backprop" in out[0]
+
+
+def test_a_katas_own_questions_come_before_the_general_ones(tmp_path, monkeypatch):
+    from harness.practice import mock
+
+    own = tmp_path / "questions.toml"
+    own.write_text('[[question]]\nid = "own"\nquestion = "Why subtract the max?"\nanswer = "Overflow."\n')
+    monkeypatch.setattr(registry.Kata, "questions_path", property(lambda kata: own if kata.id == "02_backprop" else tmp_path / "none.toml"))
+    general = [q["id"] for q in mock.questions()]
+    assert [q["id"] for q in mock.questions(["01_chain_rule", "02_backprop"])] == ["own", *general]
+    assert [q["id"] for q in mock.questions(["01_chain_rule"])] == general

@@ -7,6 +7,10 @@ A kata pack is one folder, harness/packs/<module>/, named after the learner's mo
   diagnoses.py  naming mistakes from the numbers (a kata may keep them in its spec instead)
   stub/<module>.py  the pristine stub, copied to katas/<id>/ for the learner
   catalog.toml, variants/  classic mistakes and correct variants, for `kata verify` (checkout only)
+  questions.toml  optional: the kata's own conceptual follow-ups ([[question]] id, question, answer),
+                asked in a mock that includes the kata before the general ones
+kata.toml's optional `picture` names the module that `kata draw ID` calls: draw(impl_root, out_dir,
+*, renderer, seconds) -> the files written, raising harness.pictures.DrawError in the learner's terms.
 The prompt is katas/<id>/README.md and the reference solutions/<id>/<module>.py.
 """
 
@@ -37,6 +41,7 @@ class Kata:
     weights: dict[str, float] = field(default_factory=dict, hash=False)
     diagnoses: dict[str, str] = field(default_factory=dict, hash=False)  # mistake id -> what the learner reads
     symbolic: tuple[str, ...] = ()  # the functions that may differentiate with sympy; in the others it is refused
+    picture: str | None = None  # the module `kata draw ID` calls, if the kata has a picture
 
     @property
     def pack(self) -> Path:
@@ -49,6 +54,10 @@ class Kata:
     @property
     def filename(self) -> str:
         return f"{self.module}.py"
+
+    @property
+    def questions_path(self) -> Path:
+        return self.pack / "questions.toml"
 
     @property
     def spec_path(self) -> Path:
@@ -117,6 +126,7 @@ def _kata(path: Path) -> Kata:
         weights={k: float(v) for k, v in entry.get("weights", {}).items()},
         diagnoses={str(k): str(v) for k, v in entry.get("diagnoses", {}).items()},
         symbolic=tuple(entry.get("symbolic", ())),
+        picture=entry.get("picture"),
     )
 
 

@@ -59,6 +59,8 @@ KATA_TOML = '''\
 #   minutes  the time budget an interviewer would give;  hints: shown one at a time, gentlest first
 #   [weights]    points per spec test (by function name) for partial credit; unlisted tests weigh 1
 #   [diagnoses]  what the learner reads when their numbers match a mistake of catalog.toml, by its id
+#   picture  optional: the module `kata draw {id}` calls (see harness/pictures/__init__.py)
+#   The pack's optional questions.toml holds the kata's own mock-interview follow-ups ([[question]]).
 
 id = "{id}"
 title = "TODO: the question, as an interviewer asks it"

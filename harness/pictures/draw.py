@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.grading import registry
+from harness.pictures import DrawError
 from harness.pictures.dot import quote
 from harness.grading.checks import NotImplementedYet
 from harness.jail.proxy import LearnerDied, LearnerTimeout
@@ -39,10 +40,6 @@ DEFAULT_OUT = registry.REPO_ROOT / "graph-drawings"
 RENDERERS = ("auto", "graphviz", "matplotlib")
 # Fill colours by kind of node, shared by both renderers so the two kinds of picture read alike.
 COLOURS = {"input": "#cfe2ff", "constant": "#e9ecef", "op": "#fff3bf", "root": "#ffd8a8", "torch": "#d3f9d8"}
-
-
-class DrawError(Exception):
-    """The graph cannot be drawn; the message says why, in the learner's terms."""
 
 
 @dataclass(frozen=True)

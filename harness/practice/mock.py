@@ -43,9 +43,15 @@ QUESTIONS_FILE = Path(__file__).with_name("questions.toml")
 TICK_S = 0.1
 
 
-def questions() -> list[dict]:
-    with QUESTIONS_FILE.open("rb") as fh:
-        return tomllib.load(fh)["question"]
+def questions(kata_ids: list[str] = ()) -> list[dict]:
+    """The follow-ups for a session: each kata's own (its pack's questions.toml) first, then the general ones."""
+    files = [registry.get(k).questions_path for k in kata_ids] + [QUESTIONS_FILE]
+    bank = []
+    for path in files:
+        if path.exists():
+            with path.open("rb") as fh:
+                bank += tomllib.load(fh)["question"]
+    return bank
 
 
 class Keys:
@@ -219,7 +225,7 @@ class Interview:
     # --- questions -------------------------------------------------------------------------------
     def ask(self) -> None:
         s = self.session
-        bank = questions()[: s.questions]
+        bank = questions(s.katas)[: s.questions]
         for item in bank[len(s.answers):]:
             self.out.print(Text(f"\nQuestion {len(s.answers) + 1} of {len(bank)}: {item['question']}", style="bold"))
             self.out.print("Type your answer; an empty line ends it.")
