@@ -27,6 +27,7 @@ from harness.grading.results import Status
 ENTRIES = [entry for kata_id in catalog.kata_ids() for entry in catalog.load(kata_id).entries]
 MISTAKES = [entry for entry in ENTRIES if entry.kind == catalog.MISTAKE]
 VARIANTS = [entry for entry in ENTRIES if entry.kind == catalog.VARIANT]
+BLIND = [entry for kata_id in catalog.kata_ids() if catalog.load_blind(kata_id) for entry in catalog.load_blind(kata_id).entries]
 
 
 def _id(entry: catalog.Entry) -> str:
@@ -84,6 +85,25 @@ def test_a_failure_reads_sentence_then_mistake_then_numbers_then_example(mistake
     assert lines[example + 1].startswith("N = ") and "Traceback" not in failure.message
 
 
+@pytest.mark.parametrize("entry", BLIND, ids=_id)
+def test_each_blind_answer_is_judged_rightly(entry):
+    """Answers written from the prompt alone: the correct ones pass, every slip fails, none is named wrongly."""
+    result = outcome(entry)
+    assert result.error is None, result.error
+    if entry.kind == catalog.VARIANT:
+        assert result.status is Status.PASS, _summary(result)
+    else:
+        assert result.killed, "the mistake passes every test"
+        assert not result.misdiagnoses, f"named wrongly as {result.misdiagnoses}:\n{_summary(result)}"
+
+
+def test_a_blind_mistake_named_by_another_id_is_a_wrong_name():
+    entry = catalog.Entry("02_backprop", catalog.MISTAKE, "blind", "a slip", None, _entry("02_backprop", "batch_mean").replace, names=("bias_mean",))
+    result = verify.verify_entry(entry)
+    assert result.killed and not result.diagnosed and result.misdiagnoses == ["batch_mean"]
+    assert result.problem == "misdiagnosed: " + ", ".join(f"{t} names batch_mean" for t, m in result.named.items() if m == "batch_mean")
+
+
 def test_the_cache_shows_which_intermediate_goes_wrong_first():
     failure = next(t for t in outcome(_entry("02_backprop", "forward_no_bias")).failing if t.name == "test_forward_matches_torch")
     assert "In forward()'s cache, Z1 is the first of Z1, A1, Z2, A2 to disagree with torch" in failure.message
@@ -121,7 +141,7 @@ def test_a_variant_whose_file_is_gone_is_a_clear_error():
 
 
 # --- the answers stay in the checkout -----------------------------------------------------------
-ANSWERS = sorted((ROOT / "solutions").rglob("*.py")) + sorted((ROOT / "harness" / "packs").glob("*/variants/*.py"))  # references, variants
+ANSWERS = sorted((ROOT / "solutions").rglob("*.py")) + sorted((ROOT / "harness" / "packs").glob("*/variants/*.py")) + sorted((ROOT / "harness" / "packs").glob("*/blind/*.py"))  # references, variants, blind answers
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +172,7 @@ def _members(dist: Path, kind: str) -> dict[str, bytes]:
 def test_the_package_carries_the_diagnoses_but_no_answer(dist, kind):
     files = _members(dist, kind)
     assert {f"harness/packs/{k.module}/kata.toml" for k in registry.katas()} <= set(files)  # the diagnoses' words
-    assert not [name for name in files if "variants" in name or "solutions" in name or name.endswith("catalog.toml")]
+    assert not [name for name in files if "variants" in name or "solutions" in name or "blind" in name or name.endswith("catalog.toml")]
     shipped = set(files.values())
     assert ANSWERS and not [p for p in ANSWERS if p.read_bytes() in shipped], "a reference or variant is in the package"
 

@@ -20,8 +20,8 @@ from harness.instructor import batch
 from harness.grading import registry
 
 INCLUDE = ("pyproject.toml", "README.md", "conftest.py", "harness", "katas")
-# No caches, and no answers: the packs' catalogs and variants are for `kata verify` in a checkout.
-EXCLUDE_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis", "variants", "catalog.toml"}
+# No caches, and no answers: the packs' catalogs, variants and blind corpora are for `kata verify` in a checkout.
+EXCLUDE_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis", "variants", "catalog.toml", "blind", "blind.toml"}
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image.

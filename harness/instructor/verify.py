@@ -7,6 +7,9 @@ this process by runner.grade, exactly as a learner's file is. A mistake must
   (b) be named by its own id on at least one failing test, and
   (c) be named by no other catalog id on any test: that would be a misdiagnosis;
 a variant, a correct answer written differently, must pass every test, so nothing names it.
+The pack's blind corpus (answers written from the prompt alone) is graded the same way and printed
+beside it: a mistake there must fail and be named by none but the names it lists; one left unnamed
+is counted in its diagnosis rate, since no catalog is complete.
 
     kata verify [KATA_ID ...]      every kata when none is given
     kata verify -v 02_backprop     also list each mistake's failing tests
@@ -55,13 +58,12 @@ class Outcome:
 
     @property
     def diagnosed(self) -> bool:
-        return self.entry.id in self.named.values()
+        return bool(set(self.entry.names) & set(self.named.values()))
 
     @property
     def misdiagnoses(self) -> list[str]:
-        """Other catalog mistakes that a failure named."""
-        others = {m.id for m in catalog.load(self.entry.kata_id).mistakes} - {self.entry.id}
-        return sorted(others & set(self.named.values()))
+        """The names a failure showed that do not name this mistake: a wrong name."""
+        return sorted(set(self.named.values()) - set(self.entry.names))
 
     @property
     def problem(self) -> str | None:
@@ -77,9 +79,9 @@ class Outcome:
         if self.misdiagnoses:
             wrong = ", ".join(f"{test} names {m}" for test, m in self.named.items() if m in self.misdiagnoses)
             return f"misdiagnosed: {wrong}"
-        if not self.diagnosed:
+        if not self.diagnosed and self.entry.corpus == catalog.CATALOG_FILE:
             return "killed, but no failing test names it"
-        return None
+        return None  # a blind mistake left unnamed is counted in the rates, not a broken promise
 
     @property
     def ok(self) -> bool:
@@ -107,13 +109,20 @@ def verify(kata_id: str) -> list[Outcome]:
     return [verify_entry(entry) for entry in catalog.load(kata_id).entries]
 
 
+def verify_blind(kata_id: str) -> list[Outcome]:
+    """Every answer of the kata's blind corpus, graded; none when it has no corpus."""
+    corpus = catalog.load_blind(kata_id)
+    return [verify_entry(entry) for entry in corpus.entries] if corpus else []
+
+
 @dataclass(frozen=True)
 class Rates:
-    """A kata's counts: mistakes killed, mistakes named by their own id alone, variants passing."""
+    """A kata's counts: mistakes killed, mistakes named rightly and by nothing else, named wrongly, variants passing."""
 
     mistakes: int
     killed: int
     diagnosed: int
+    misnamed: int
     variants: int
     variants_passing: int
 
@@ -125,6 +134,7 @@ class Rates:
             len(mistakes),
             sum(o.killed for o in mistakes),
             sum(o.killed and o.diagnosed and not o.misdiagnoses for o in mistakes),
+            sum(bool(o.misdiagnoses) for o in mistakes),
             len(variants),
             sum(o.status is Status.PASS for o in variants),
         )
@@ -134,10 +144,10 @@ def _percent(part: int, whole: int) -> str:
     return f"{part}/{whole} ({part / whole:.0%})" if whole else "0/0"
 
 
-def report(kata_id: str, outcomes: list[Outcome], *, verbose: bool = False) -> str:
-    """The table `python -m harness.instructor.verify` prints for one kata."""
+def report(title: str, outcomes: list[Outcome], *, verbose: bool = False) -> str:
+    """The table `kata verify` prints for one kata's catalog or blind corpus."""
     width = max([len(o.entry.id) for o in outcomes] + [8])
-    lines = [f"{kata_id}", f"  {'entry':<{width}}  {'kind':<7}  {'killed?':<7}  {'diagnosed as':<44}  ok"]
+    lines = [title, f"  {'entry':<{width}}  {'kind':<7}  {'killed?':<7}  {'diagnosed as':<44}  ok"]
     for o in outcomes:
         if o.entry.kind == catalog.VARIANT:
             killed = "passes" if o.status is Status.PASS else "FAILS"
@@ -145,13 +155,14 @@ def report(kata_id: str, outcomes: list[Outcome], *, verbose: bool = False) -> s
             killed = "yes" if o.killed else "NO"
         names = sorted(set(o.named.values()))
         as_ = f"{', '.join(names)} ({len(o.named)} of {len(o.failing)} failing)" if names else "-"
-        lines.append(f"  {o.entry.id:<{width}}  {o.entry.kind:<7}  {killed:<7}  {as_:<44}  {'ok' if o.ok else 'FAIL: ' + o.problem}")
+        ok = ("ok" if o.diagnosed or o.entry.kind == catalog.VARIANT else "ok, unnamed") if o.ok else "FAIL: " + o.problem
+        lines.append(f"  {o.entry.id:<{width}}  {o.entry.kind:<7}  {killed:<7}  {as_:<44}  {ok}")
         if verbose and o.failing:
             lines += [f"  {'':<{width}}    {t.name}: {t.mistake or '-'}" for t in o.failing]
     rates = Rates.of(outcomes)
     lines.append(
         f"  kill rate {_percent(rates.killed, rates.mistakes)}, diagnosis rate {_percent(rates.diagnosed, rates.mistakes)},"
-        f" variants passing {_percent(rates.variants_passing, rates.variants)}"
+        f" named wrongly {rates.misnamed}, variants passing {_percent(rates.variants_passing, rates.variants)}"
     )
     return "\n".join(lines)
 
@@ -209,7 +220,10 @@ def run(kata_ids: list[str], *, verbose: bool = False, out=print) -> bool:
         if kata_id in with_catalog and not problems:
             outcomes = verify(kata_id)
             out(report(kata_id, outcomes, verbose=verbose))
-            all_ok &= all(o.ok for o in outcomes)
+            blind = verify_blind(kata_id)
+            if blind:
+                out(report(f"{kata_id}: blind corpus, written from the prompt alone ({catalog.BLIND_FILE})", blind, verbose=verbose))
+            all_ok &= all(o.ok for o in outcomes + blind)
         else:
             out(f"  catalog not proven: {'see the problems above' if problems else 'there is no ' + str(catalog.path(kata_id))}")
     return all_ok
