@@ -145,6 +145,53 @@ def test_sympy_may_not_differentiate_in_a_numeric_task(submission):
         assert f"asks sympy for a derivative in {task}(), a numeric task: work it out by hand" in message, message
 
 
+# Derivatives taken by sympy where it may differentiate (the file's top level, a symbolic task), then
+# carried into a numeric task: by lambdify, by eval of their text, by code compiled under a borrowed
+# file name, around the watch (a swallowed refusal, the hook switched off, a thread, a process).
+TOP_LEVEL_DIFF = """
+import sympy as _sp
+_t = _sp.Symbol("t")
+_D = _sp.diff(_t**3 + 2 * _t, _t)
+"""
+CARRIED = {
+    "lambdify": "_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    return _f(x)\n",
+    "eval of its text": "_f = eval('lambda t: ' + str(_D), {})\ndef cubic_grad(x):\n    return _f(x)\n",
+    "subs inside the task": "def cubic_grad(x):\n    return np.vectorize(lambda v: float(_D.subs(_t, v)))(x) if np.ndim(x) else float(_D.subs(_t, x))\n",
+    "code under the file's own name": "exec(compile('def cubic_grad(x):\\n    return ' + str(_D).replace('t', 'x'), __file__, 'exec'))\n",
+    "code under a library's name": "import os\nexec(compile('def cubic_grad(x):\\n    return ' + str(_D).replace('t', 'x'), os.__file__, 'exec'))\n",
+    "a swallowed refusal": "_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    try:\n        return _f(x)\n    except BaseException:\n        return _f(x)\n",
+    "the watch switched off": "import sys\n_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    sys.setprofile(None)\n    return _f(x)\n",
+    "a thread": "import threading\n_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    out = []\n    th = threading.Thread(target=lambda: out.append(_f(x)))\n    th.start(); th.join()\n    return out[0]\n",
+}
+
+
+@pytest.mark.parametrize("route", CARRIED)
+def test_a_derivative_sympy_took_elsewhere_cannot_answer_a_numeric_task(submission, route):
+    failed = failures(grade(submission, overriding(TOP_LEVEL_DIFF + CARRIED[route])))
+    assert set(failed) == {"test_cubic_grad_on_floats", "test_cubic_grad_on_arrays"}, failed
+    for message in failed.values():
+        assert "Numeric tasks are by hand: write the derivative yourself with NumPy" in message, message
+        assert re.search(r"in cubic_grad(\.<locals>\.<lambda>)?\(\)", message), message  # the thread's own function
+
+
+def test_sympy_at_the_top_level_for_symbolic_answers_and_numpy_for_numeric_ones_passes(submission):
+    fair = overriding(
+        """
+        import sympy as _sp
+        _x = _sp.Symbol("x")
+        _SYMBOLIC = _sp.diff(_sp.sin(_x**2 + 1), _x)
+
+        def sin_square_grad_symbolic():
+            return _SYMBOLIC
+
+        def chain_rule_symbolic():
+            f, g = _sp.Function("f"), _sp.Function("g")
+            return _sp.diff(f(g(_x)), _x)
+        """
+    )
+    assert failures(grade(submission, fair)) == {}
+
+
 def test_the_pristine_stub_fails_every_check_as_not_implemented(submission):
     stub = registry.get(KATA).pristine_path.read_text()
     failed = failures(grade(submission, stub))

@@ -13,8 +13,11 @@ then one msgpack message (harness/jail/codec.py).
 from __future__ import annotations
 
 import builtins
+import collections
 import contextlib
+import functools
 import importlib.abc
+import importlib.machinery
 import io
 import linecache
 import operator
@@ -23,6 +26,8 @@ import resource
 import signal
 import struct
 import sys
+import sysconfig
+import threading
 import traceback
 import types
 
@@ -50,6 +55,8 @@ class TestTimeout(BaseException):
 
 
 SYMPY_DIFF = "sympy differentiation"  # a ByHandError's module when a numeric task asked sympy for a derivative
+DERIVED_CODE = "code made from a derivative"  # ... when it ran code other than its own and NumPy's after sympy differentiated
+JAIL_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class ByHandError(ImportError):
@@ -74,6 +81,29 @@ class RefuseBanned(importlib.abc.MetaPathFinder):
                 " Work the derivatives out yourself (plain Python, NumPy, or sympy where the kata asks for it)."
             )
         return None
+
+
+class WatchSympy(importlib.abc.MetaPathFinder):
+    """Calls on_loaded() once sympy is imported, before the learner's code can use it: whenever the
+    learner's file imports it (at its top level or inside a function), derivatives are watched."""
+
+    def __init__(self, on_loaded) -> None:
+        self.on_loaded = on_loaded
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "sympy":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            self.on_loaded()
+
+        spec.loader.exec_module = exec_module
+        return spec
 
 
 class CappedWriter(io.TextIOBase):
@@ -124,6 +154,17 @@ class Server:
         self.learner_recursion_limit = RECURSION_LIMIT
         self.symbolic: frozenset[str] = frozenset()  # the learner's functions that may differentiate with sympy
         self.numeric_call = False  # a call into any other function is running
+        # By hand, past sympy.diff + lambdify: once sympy has differentiated anywhere in this process (at
+        # the file's top level, or in a symbolic task), a numeric task may run only the learner file's own
+        # compiled code, the standard library's and NumPy's (and this jail's): not sympy, not code that
+        # lambdify, eval or exec made. The learner may not unhook the watch (an audit hook refuses it),
+        # nor compile code under a library's or their own file's name.
+        self.differentiated = False
+        self.learner_code: frozenset[types.CodeType] = frozenset()
+        self.watching = False
+        self.refusal: ByHandError | None = None  # kept: the learner's code may catch the first raise
+        self.forged = ""  # what the learner's code compiled under a file name not its own, if it did
+        self.trusted: dict[str, bool] = {}  # file name -> may run in a watched numeric task
 
     # --- handles ------------------------------------------------------------------------------
     def to_handle(self, obj) -> list:
@@ -169,8 +210,16 @@ class Server:
         return b"".join(chunks)
 
     def callback(self, number: int, args: tuple, kwargs: dict):
-        self.send(["callback", self.nonce, number, list(args), kwargs])
-        reply = self.receive()
+        paused, self.watching = self.watching, False  # the round trip is the jail's own code, not the learner's
+        if paused:
+            sys.setprofile(None)
+        try:
+            self.send(["callback", self.nonce, number, list(args), kwargs])
+            reply = self.receive()
+        finally:
+            if paused:
+                sys.setprofile(self._watch)
+                self.watching = True
         if reply[0] == "ok":
             return reply[1]
         raise RuntimeError(f"the function you were given raised: {reply[1]}")
@@ -209,6 +258,7 @@ class Server:
         with open(path, "rb") as fh:
             source = fh.read()
         code = compile(source, path, "exec")  # compile() of bytes honours a UTF-8 BOM and a coding line
+        self.learner_code = frozenset(_code_objects(code))
         module = types.ModuleType(name)
         module.__file__ = path
         sys.modules[name] = module  # dataclasses look their module up by name
@@ -246,18 +296,35 @@ class Server:
         watched = [(key, value, _snapshot(value)) for key, value in [*enumerate(args), *kwargs.items()]
                    if type(value) in (list, dict) or hasattr(value, "__array_interface__")]  # fmt: skip
         self.numeric_call = str(getattr(function, "__qualname__", "")).split(".")[0] not in self.symbolic
-        if self.numeric_call and "sympy" in sys.modules:
-            self._refuse_sympy_differentiation()
+        if "sympy" in sys.modules:
+            self.guard_derivatives()  # sympy imported before WatchSympy could see it: guard it now
+        watch = self.numeric_call and (self.differentiated or bool(self.forged))
+        if watch:
+            self.refusal = None
+            threading.setprofile(self._watch)  # threads the learner's code starts are watched too
+            sys.setprofile(self._watch)
+            self.watching = True
         try:
             value = function(*args, **kwargs)
+        except BaseException:
+            if watch and self.refusal is not None:  # what the refusal made fail (a thread's result missing)
+                raise self.refusal from None
+            raise
         finally:
+            if watch:
+                self.watching = False
+                sys.setprofile(None)
+                threading.setprofile(None)
             self.numeric_call = False
+        if watch and self.refusal is not None:  # refused, but caught by the learner's code
+            raise self.refusal
         mutated = [[key, now] for key, now, before in watched if _snapshot(now) != before]
         return value, mutated
 
-    def _refuse_sympy_differentiation(self) -> None:
-        """In a numeric task, sympy may build expressions but not differentiate them for the learner:
-        every route (sympy.diff, expr.diff, Derivative(...).doit()) ends in an evaluated Derivative."""
+    def guard_derivatives(self) -> None:
+        """sympy may build expressions in a numeric task but not differentiate them for the learner, and
+        a derivative taken anywhere else arms the watch on numeric tasks (see __init__). Every route
+        (sympy.diff, expr.diff, Derivative(...).doit()) ends in an evaluated Derivative."""
         from sympy.core.function import Derivative
 
         if getattr(Derivative.__new__, "kata_guard", False):
@@ -265,12 +332,57 @@ class Server:
         original, server = Derivative.__new__, self
 
         def guarded(cls, expr, *variables, **kwargs):
-            if server.numeric_call and kwargs.get("evaluate", False):
-                raise ByHandError(SYMPY_DIFF, "sympy differentiates here, in a numeric task that is by hand")
+            if kwargs.get("evaluate", False):
+                if server.numeric_call:
+                    raise ByHandError(SYMPY_DIFF, "sympy differentiates here, in a numeric task that is by hand")
+                server.differentiated = True
             return original(cls, expr, *variables, **kwargs)
 
         guarded.kata_guard = True
         Derivative.__new__ = guarded
+
+    def _watch(self, frame, event, arg):
+        """The profile hook of a watched numeric task: every Python function entered must be trusted."""
+        if event != "call" or not self.watching:
+            return
+        code = frame.f_code
+        if code in self.learner_code or self._trusted(code.co_filename) or _is_namedtuple_new(code):
+            return
+        what = f"compiled {self.forged}" if self.forged else "differentiated with sympy"
+        self.refusal = self.refusal or ByHandError(DERIVED_CODE, f"{code.co_filename} runs in a numeric task after your file {what}")
+        raise self.refusal
+
+    def _trusted(self, filename: str) -> bool:
+        known = self.trusted.get(filename)
+        if known is None:
+            # The jail and its codec (msgpack, on a callback to the grader), and NumPy.
+            libraries = [sys.modules.get(name) for name in ("msgpack", "numpy")]
+            trusted = [JAIL_DIR] + [os.path.dirname(m.__file__) + os.sep for m in libraries if m is not None]
+            stdlib = () if self.forged else tuple(os.path.join(sysconfig.get_paths()[k], "") for k in ("stdlib", "platstdlib"))
+            in_stdlib = filename.startswith(stdlib) and "-packages" + os.sep not in filename  # not the packages installed under it
+            known = self.trusted[filename] = filename != self.path and (
+                filename.startswith("<frozen ") or filename.startswith(tuple(trusted)) or in_stdlib
+            )
+        return known
+
+    def audit(self, event: str, args: tuple) -> None:
+        """sys.addaudithook: it cannot be removed, so the learner's code cannot switch the watch off."""
+        if event == "exec":
+            # exec() or eval() of code under a real file's name, not by an import: it would pass for that
+            # file's code (code under the learner's own file name is refused anyway: not compiled by load).
+            code, caller = args[0], sys._getframe(1).f_code.co_filename
+            name = getattr(code, "co_filename", "<")
+            if not name.startswith("<") and name != self.path and not caller.startswith("<frozen importlib"):
+                self.forged, self.trusted = f"code under the name {name}", {}
+            return
+        if not self.watching:
+            return
+        if event in ("sys.setprofile", "sys.settrace") and sys._getframe(1).f_code is not threading.Thread._bootstrap_inner.__code__:
+            self.refusal = self.refusal or ByHandError(DERIVED_CODE, "your code tried to switch off the grader's watch of a numeric task")
+            raise self.refusal
+        if event in ("os.fork", "os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen"):
+            self.refusal = self.refusal or ByHandError(DERIVED_CODE, "your code started a process in a numeric task, where it would not be watched")
+            raise self.refusal
 
     # --- what went wrong, as data -----------------------------------------------------------------
     def _info(self, exc: BaseException) -> dict:
@@ -311,6 +423,28 @@ def _snapshot(value):
     if hasattr(value, "__array_interface__") and hasattr(value, "tobytes"):
         return (str(value.dtype), value.shape, value.tobytes())
     return id(value)
+
+
+def _code_objects(code: types.CodeType):
+    """A module's code and every function, class body and comprehension compiled inside it."""
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+@functools.cache
+def _namedtuple_new(arguments: int) -> types.CodeType:
+    return collections.namedtuple("T", [f"f{i}" for i in range(arguments - 1)]).__new__.__code__
+
+
+def _is_namedtuple_new(code: types.CodeType) -> bool:
+    """The standard library makes each namedtuple's __new__ with eval (NumPy's results, the stdlib's):
+    trusted when its code is exactly that, not when it merely carries the file name "<string>"."""
+    if code.co_filename != "<string>" or code.co_name != "<lambda>" or not code.co_argcount:
+        return False
+    made = _namedtuple_new(code.co_argcount)
+    return (code.co_code, code.co_names, code.co_consts) == (made.co_code, made.co_names, made.co_consts)
 
 
 def _expire(signum, frame):
@@ -361,6 +495,8 @@ def main(read_fd: int, write_fd: int) -> None:
     server = Server(read_fd, write_fd)
     setup = server.receive()
     confine(setup)
+    sys.meta_path.insert(1, WatchSympy(server.guard_derivatives))
+    sys.addaudithook(server.audit)
     server.send(["ready", os.getuid()])
     server.serve()
 

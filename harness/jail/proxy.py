@@ -34,7 +34,7 @@ import numpy as np
 from harness.grading import integrity
 from harness.grading.checks import KataFailure, NotImplementedYet
 from harness.jail import spawn
-from harness.jail.child import SYMPY_DIFF
+from harness.jail.child import DERIVED_CODE, SYMPY_DIFF
 from harness.jail.codec import MAX_MESSAGE_BYTES, Codec, CodecError, sympy_node
 
 HEADER = struct.Struct(">I")
@@ -250,6 +250,12 @@ class LearnerProcess:
             return ByHand(
                 f"{self.shown}, line {frames[-1].lineno}: `{frames[-1].line}` asks sympy for a derivative in {frames[0].name}(),"
                 " a numeric task: work it out by hand (sympy is for the symbolic tasks)."
+            )
+        if info.get("by_hand") == DERIVED_CODE:
+            where = f"{self.shown}, line {frames[-1].lineno} (`{frames[-1].line}`), in {frames[0].name}()" if frames else f"{self.shown}, in {what}()"
+            return ByHand(
+                f"{where}: {message}. Numeric tasks are by hand: write the derivative yourself with NumPy"
+                " (sympy.diff belongs to the symbolic tasks; lambdify, eval or exec may not carry its result into a numeric one)."
             )
         if info.get("by_hand") and frames:
             module = str(info["by_hand"])
