@@ -52,8 +52,28 @@ def _impl(value: str | None) -> Path | None:
         return None
     root = Path(value).resolve()
     if not root.is_dir():
-        raise UsageError(f"--impl {value}: no such folder (it should be laid out like katas/: <kata id>/<module>.py)")
+        raise UsageError(f"--impl {value}: no such folder (it should be laid out like katas/: <kata id>/<module>.py, or be a .ipynb notebook)")
     return root
+
+
+def _notebook_impl(args, out) -> tuple[list[registry.Kata], Path] | None:
+    """`--impl NOTEBOOK.ipynb`: its code cells exported as the kata's file in a temporary folder."""
+    import tempfile
+
+    from harness.notebooks import cells
+
+    path = Path(args.impl)
+    try:
+        _, metadata = cells.read(path)
+    except cells.NotebookError as exc:
+        raise UsageError(str(exc)) from None
+    katas = [_kata(i) for i in args.ids] if args.ids else [k for k in [cells.kata_of(path, metadata)] if k]
+    if len(katas) != 1:
+        raise UsageError(f"--impl {args.impl}: name the kata it answers (`kata grade 02_backprop --impl {args.impl}`)")
+    root = Path(tempfile.mkdtemp(prefix="kata-notebook-"))
+    for note in cells.export(path, katas[0], root).notes:
+        ui.warning(out, f"{path.name}: {note}")
+    return katas, root
 
 
 def _limits(args) -> Limits:
@@ -90,8 +110,11 @@ def cmd_list(args, store: Store, out) -> int:
 
 
 def cmd_grade(args, store: Store, out) -> int:
-    katas = [_kata(i) for i in args.ids] if args.ids else list(registry.katas())
-    root = _impl(args.impl)
+    if args.impl and args.impl.endswith(".ipynb"):
+        katas, root = _notebook_impl(args, ui.console(stderr=True))
+    else:
+        katas = [_kata(i) for i in args.ids] if args.ids else list(registry.katas())
+        root = _impl(args.impl)
     if root is None:
         for kata in katas:
             workspace.ensure(kata)
@@ -326,6 +349,16 @@ def cmd_draw(args, store: Store, out) -> int:
     return EXIT_OK
 
 
+def cmd_notebook(args, store: Store, out) -> int:
+    from harness.notebooks import build
+
+    katas = [_kata(i) for i in args.ids] if args.ids else list(registry.katas())
+    for path, backup in build.write(katas, Path(args.out) if args.out else None):
+        out.print(f"wrote {shown_path(path)}" + (f" (the one there before is kept as {shown_path(backup)})" if backup else ""), markup=False)
+    out.print("Open it with `jupyter lab` or `jupyter notebook` (or VS Code); run its check cells to be graded.", markup=False)
+    return EXIT_OK
+
+
 def cmd_new(args, store: Store, out) -> int:
     from harness.instructor import new
 
@@ -366,7 +399,7 @@ def parser() -> argparse.ArgumentParser:
     limits(c)
     c = sub.add_parser("grade", help="grade katas with partial credit; exit 0 only when all pass")
     c.add_argument("ids", nargs="*", metavar="ID", help="katas to grade (default: all)")
-    c.add_argument("--impl", metavar="DIR", help="grade DIR/<id>/<module>.py instead of katas/ (not recorded)")
+    c.add_argument("--impl", metavar="DIR", help="grade DIR/<id>/<module>.py, or a notebook NB.ipynb, instead of katas/ (not recorded)")
     c.add_argument("--format", choices=formats.FORMATS, default="text")
     c.add_argument("--out", metavar="FILE", help="write the result here instead of the terminal")
     limits(c)
@@ -400,6 +433,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--renderer", choices=("auto", "graphviz", "matplotlib"), default="auto",
                    help="auto: Graphviz's dot when installed, else networkx + matplotlib")  # fmt: skip
     c.add_argument("--test-timeout", type=float, default=Limits.test_s, metavar="S", help="time limit for your code (default %(default)s s)")
+    c = sub.add_parser("notebook", help="a practice notebook per kata: the prompt, the stub's tasks as cells, a check cell after each")
+    c.add_argument("ids", nargs="*", metavar="ID", help="katas (default: all)")
+    c.add_argument("--out", metavar="DIR", help="where the notebooks go (default: notebooks/)")
     c = sub.add_parser("verify", help="for maintainers: lint the registry and prove every mistake catalog")
     c.add_argument("ids", nargs="*", metavar="ID", help="katas to verify (default: all)")
     c.add_argument("-v", "--verbose", action="store_true", help="list each mistake's failing tests")
@@ -423,7 +459,7 @@ def parser() -> argparse.ArgumentParser:
 
 COMMANDS = {
     None: cmd_list, "list": cmd_list, "grade": cmd_grade, "watch": cmd_watch, "hint": cmd_hint,
-    "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history, "mock": cmd_mock, "draw": cmd_draw, "verify": cmd_verify,
+    "reset": cmd_reset, "solution": cmd_solution, "history": cmd_history, "mock": cmd_mock, "draw": cmd_draw, "notebook": cmd_notebook, "verify": cmd_verify,
     "batch": cmd_batch, "gradescope-package": cmd_gradescope_package, "doctor": cmd_doctor, "new": cmd_new,
 }  # fmt: skip
 

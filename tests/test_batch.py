@@ -194,3 +194,19 @@ def test_gradescope_bundle_copies_no_link_and_says_so(tmp_path, upload, output):
     results = autograde(tmp_path, upload)
     assert results["score"] == 0 and results["output"] == output
     assert all(t["output"].startswith("There is no file ") for t in results["tests"])  # the reference was not copied
+
+
+def test_gradescope_bundle_grades_a_notebook_submission(tmp_path):
+    import nbformat.v4 as nbf
+
+    def upload(submission: Path) -> None:
+        cells = [nbf.new_code_cell("%matplotlib inline"), nbf.new_code_cell(BUGGY), nbf.new_code_cell("!pip list")]
+        (submission / "backprop.ipynb").write_text(nbf.writes(nbf.new_notebook(cells=cells)))
+
+    results = autograde(tmp_path, upload)
+    assert 0 < results["score"] < sum(t["max_score"] for t in results["tests"])
+    assert any("disagrees with torch" in t["output"] for t in results["tests"])
+    assert results["output"].splitlines() == [
+        "Left out of your notebook: backprop.ipynb: cell 1, line 1: a line magic (%matplotlib inline) is left out",
+        "Left out of your notebook: backprop.ipynb: cell 3, line 1: a shell escape (!pip list) is left out",
+    ]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.instructor import formats
+from harness.notebooks import cells
 from harness.grading import registry
 from harness.grading.results import KataResult, Status, TestResult
 from harness.grading.sandbox import Limits, Sandbox
@@ -149,6 +150,7 @@ def grade_all(
             learner = entry.name  # unique in the folder: `dup/` and `dup.zip` are two learners
             try:
                 root = _layout(entry, staging / learner)
+                root, _ = cells.with_notebooks_exported(root, staging / f"{learner}.notebooks")  # notes: in the file's header
             except SubmissionError as exc:
                 g = Graded(learner, _error_results(katas, entry.name, str(exc), max_score), str(exc))
                 graded.append(g)

@@ -50,13 +50,18 @@ for pair in {pairs}; do
     found="$(grep -Fx "$ROOT/submission/$id/$file" <<<"$matches" || head -n 1 <<<"$matches")"
     if [ -n "$found" ]; then
         mkdir -p "$STAGE/$id" && cp "$found" "$STAGE/$id/$file"
+    else  # a notebook instead: its code cells exported, what IPython alone understands left out with a note
+        notebook="$(find "$ROOT/submission" \( -name "${{file%.py}}.ipynb" -o -name "$id.ipynb" \) -type f | sort | head -n 1)"
+        if [ -n "$notebook" ]; then
+            (cd "$ROOT/source" && "$PY" -m harness.notebooks.cells "$notebook" "$id" "$STAGE") >> "$STAGE/notebook-notes.txt"
+        fi
     fi
 done
 cd "$ROOT/source"
 KATA_DB="$STAGE/progress.sqlite3" "$PY" -m harness.cli grade {ids} --impl "$STAGE" \\
     --format gradescope --out "$ROOT/results/results.json"
 status=$?
-"$PY" -m harness.instructor.gradescope "$ROOT/submission" "$ROOT/results/results.json"
+"$PY" -m harness.instructor.gradescope "$ROOT/submission" "$ROOT/results/results.json" "$STAGE/notebook-notes.txt"
 # exit 1 only means "not everything passed"; anything else is a grading failure Gradescope should show.
 [ "$status" -le 1 ] && exit 0 || exit "$status"
 """
@@ -83,14 +88,17 @@ def build(kata_ids: list[str], out: Path) -> Path:
     return out
 
 
-def note_links(submission: Path, results: Path) -> None:
-    """Name the links run_autograder refused in the results' top-level output, which the student sees."""
-    links = batch.links(submission)
-    if links and results.is_file():
+def note_links(submission: Path, results: Path, notebook_notes: Path | None = None) -> None:
+    """Name, in the results' top-level output (which the student sees), the links run_autograder refused
+    and what it left out of a notebook submission (magics, shell escapes)."""
+    lines = [batch.refused_links(batch.links(submission))] if batch.links(submission) else []
+    if notebook_notes is not None and notebook_notes.is_file():
+        lines += [f"Left out of your notebook: {line}" for line in notebook_notes.read_text().splitlines() if line]
+    if lines and results.is_file():
         data = json.loads(results.read_text())
-        data["output"] = batch.refused_links(links)
+        data["output"] = "\n".join(lines)
         results.write_text(json.dumps(data, indent=2))
 
 
-if __name__ == "__main__":  # run_autograder, after grading: python -m harness.instructor.gradescope SUBMISSION RESULTS
-    note_links(Path(sys.argv[1]), Path(sys.argv[2]))
+if __name__ == "__main__":  # run_autograder, after grading: python -m harness.instructor.gradescope SUBMISSION RESULTS [NOTES]
+    note_links(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None)
