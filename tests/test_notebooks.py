@@ -138,3 +138,30 @@ def test_batch_grades_a_notebook_submission(notebook, tmp_path):
     nbformat.write(pasted(notebook, solution_source(KATA.id)), learner / f"{KATA.id}.ipynb")
     (graded,) = batch.grade_all(tmp_path / "subs", [KATA], workers=1)
     assert graded.results[0].score == graded.results[0].max_score == 19
+
+
+def test_the_ipython_terminal_shows_the_text_form(tmp_path):
+    import sys
+
+    import pexpect
+
+    ipython = str(Path(sys.executable).with_name("ipython"))
+    env = {**os.environ, "KATA_DB": str(tmp_path / "db.sqlite3"), "TERM": "dumb"}
+    child = pexpect.spawn(ipython, ["--simple-prompt", "--no-autoindent", "--colors=NoColor"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=120)
+    try:
+        child.expect(r"In \[1\]: ")
+        child.sendline("%load_ext harness")
+        child.expect(r"In \[2\]: ")
+        child.sendline("import numpy as np")
+        child.expect(r"In \[3\]: ")
+        child.sendline("def cubic_grad(x): return 3 * x**2 + 2")
+        child.expect(r"In \[4\]: ")
+        child.sendline("%kata check 01_chain_rule cubic_grad")
+        child.expect(r"In \[5\]: ")
+        shown = child.before
+    finally:
+        child.terminate(force=True)
+    assert "FAIL  01_chain_rule" in shown and "this session (chain_rule.py)" in shown, shown
+    assert "FAIL  01_chain_rule  2/12" in shown and "test_cubic_grad" not in shown  # cubic_grad's two checks pass
+    assert "your session has no sin_square_grad: the spec uses sin_square_grad" in shown
+    assert "<table" not in shown
