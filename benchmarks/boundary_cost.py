@@ -1,8 +1,9 @@
 """Benchmark: what the boundary between the grader and the learner's jailed process costs.
 
-Times, on the reference solutions: starting a learner process and loading the file (fresh, and
-started ahead as watch mode and pytest do), one request round trip (an attribute read, a call with
-arrays, an operator on kata 03's Value), and a whole grade of each kata in this process with
+Times, on the reference solutions: starting a learner process and loading the file (fresh,
+started ahead as watch mode and pytest do, and forked from `kata batch`'s zygote), one request
+round trip (an attribute read, a call with arrays, an operator on kata 03's Value), and a whole
+grade of each kata in this process with
 runner.grade, of which the requests are a part. Prints the figures; asserts nothing.
 
     python benchmarks/boundary_cost.py [--repeat 500]
@@ -23,7 +24,7 @@ import numpy as np  # noqa: E402
 
 from harness.grading import registry  # noqa: E402
 from harness.grading import runner  # noqa: E402
-from harness.jail import proxy, spawn  # noqa: E402
+from harness.jail import proxy, spawn, zygote  # noqa: E402
 from harness.grading.learner import load  # noqa: E402
 
 
@@ -57,6 +58,10 @@ def main() -> None:
 
     started_ahead = statistics.median(ahead() for _ in range(10))
     print(f"start a learner process and load the file: fresh {fresh * 1e3:.1f} ms, started ahead {started_ahead * 1e3:.1f} ms")
+    with zygote.running() as forking:  # `kata batch`'s way, where the grader is root with bubblewrap
+        if forking:
+            forked = timed(lambda: load(backprop).process.close(), 10)
+            print(f"  forked from a batch's zygote (harness/jail/zygote.py): {forked * 1e3:.1f} ms")
 
     learner = load(backprop)
     rng = np.random.default_rng(0)

@@ -33,6 +33,7 @@ from harness.notebooks import cells
 from harness.grading import registry
 from harness.grading.results import KataResult, Status, TestResult
 from harness.grading.sandbox import Limits, Sandbox
+from harness.jail import zygote
 
 PER_SUBMISSION = {"gradescope": "results.json", "junit": "junit.xml", "json": "result.json"}
 BATCH_FORMATS = ("csv", *PER_SUBMISSION)
@@ -132,7 +133,13 @@ def grade_all(
     limits: Limits = Limits(),
     on_done=lambda graded: None,
 ) -> list[Graded]:
-    """Grade every submission in `folder`; `on_done(graded)` is called as each learner finishes."""
+    """Grade every submission in `folder`; `on_done(graded)` is called as each learner finishes.
+    Where each learner gets a uid of their own, their processes are forks of one zygote (harness/jail/zygote.py)."""
+    with zygote.running():  # before the Sandbox: its grading server inherits KATA_ZYGOTE
+        return _grade_all(folder, katas, workers, limits, on_done)
+
+
+def _grade_all(folder: Path, katas: list[registry.Kata], workers: int, limits: Limits, on_done) -> list[Graded]:
     sandbox = Sandbox(limits, warm_run=[k.id for k in katas], shards=1)
 
     @functools.cache

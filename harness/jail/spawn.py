@@ -27,6 +27,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from harness.jail.zygote import OFF, ZYGOTE_ENV, ZygoteChild
+
 JAIL_PACKAGE = Path(__file__).resolve().parent  # harness/jail: all of the grader the child may see
 ENV_LEVEL = "KATA_JAIL"
 BUBBLEWRAP, PROCESS = "bubblewrap", "process"
@@ -146,10 +148,11 @@ def _site_dirs() -> tuple[str, ...]:
 class Jailed:
     """A running learner process: its pipes, its private folder, and how to end it."""
 
-    process: subprocess.Popen
+    process: subprocess.Popen | ZygoteChild
     to_child: int
     from_child: int
     folder: Path
+    work: Path  # the private folder the process sees as its working folder
     output: Path
     uid: int | None
     isolation: Isolation
@@ -158,7 +161,7 @@ class Jailed:
 
     def place(self, source: Path, module: str) -> None:
         """A copy of the learner's file, <module>.py, in the private folder: the only file of theirs it sees."""
-        target = self.folder / "work" / f"{module}.py"
+        target = self.work / f"{module}.py"
         shutil.copyfile(source, target)
         if self.uid is not None:
             os.chown(target, self.uid, self.uid)
@@ -184,12 +187,14 @@ class Jailed:
         for fd in (self.to_child, self.from_child):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)  # bwrap and, without it, the learner's session
+        if not isinstance(self.process, ZygoteChild):  # a zygote's fork has a pid of its namespace, not ours
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # bwrap and, without it, the learner's session
         if self.uid is not None:
-            kill_uid(self.uid)  # whatever left the session with setsid()
+            kill_uid(self.uid)  # whatever left the session with setsid(); a zygote's fork and all it started
         status = self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
+        shutil.rmtree(self.work, ignore_errors=True)
         return status
 
 
@@ -211,11 +216,14 @@ def kill_uid(uid: int) -> None:
 
 def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
     """Start a learner process with an empty private folder; it waits for its setup message, then for
-    the file (Jailed.place) and a load request. Started ahead, it is ready when the file is saved."""
+    the file (Jailed.place) and a load request. Started ahead, it is ready when the file is saved.
+    Within `kata batch` (KATA_ZYGOTE set), the process is a fork of the batch's zygote."""
     iso = isolation()
     uid = _next_uid() if iso.own_uid else None
     folder = Path(tempfile.mkdtemp(prefix="kata-jail-"))
-    work = folder / "work"
+    zygote = os.environ.get(ZYGOTE_ENV, OFF) if iso.level == BUBBLEWRAP and uid is not None else OFF
+    zygote = None if zygote == OFF else zygote
+    work = Path(zygote).parent.parent / "work" / str(uid) if zygote else folder / "work"
     work.mkdir()
     output = folder / "output"
     out_fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -227,19 +235,21 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
     reply_r, reply_w = os.pipe()
     setup = {"limits": {k: v for k, v in asdict(limits).items() if k not in ("output_cap", "scratch_bytes") and (k != "processes" or uid is not None)},
              "uid": uid, "banned": list(banned), "output_cap": limits.output_cap}  # fmt: skip
+    if zygote:
+        setup["cwd"] = f"/kata/{uid}"
+        try:
+            process = ZygoteChild.fork(zygote, setup["cwd"], (request_r, reply_w, out_fd))
+        finally:
+            for fd in (request_r, reply_w, out_fd):
+                os.close(fd)
+        return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, setup, limits)
     if iso.level == BUBBLEWRAP:
         command, cwd = _bubblewrap_command(work, request_r, reply_w, uid, limits), "/kata"
     else:
         _lay_out_libraries(folder / "lib")
         command, cwd = _boot_command(folder / "lib", request_r, reply_w), str(work)
     setup["cwd"] = cwd
-    env = {
-        "PATH": "/usr/bin:/bin", "HOME": cwd, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
-        # One thread each: RLIMIT_NPROC counts threads, and the learner's arrays are tiny.
-        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        # What the machine sets for OpenBLAS (a core type it must not guess wrong) is the learner's numpy's too.
-        **{k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_") and k != "OPENBLAS_NUM_THREADS"},
-    }  # fmt: skip
+    env = learner_env(cwd)
     user = {"user": uid, "group": uid, "extra_groups": []} if uid is not None and iso.level == PROCESS else {}
     try:
         process = subprocess.Popen(
@@ -249,7 +259,17 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
     finally:
         for fd in (request_r, reply_w, out_fd):
             os.close(fd)
-    return Jailed(process, request_w, reply_r, folder, output, uid, iso, setup, limits)
+    return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, setup, limits)
+
+
+def learner_env(cwd: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin", "HOME": cwd, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+        # One thread each: RLIMIT_NPROC counts threads, and the learner's arrays are tiny.
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        # What the machine sets for OpenBLAS (a core type it must not guess wrong) is the learner's numpy's too.
+        **{k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_") and k != "OPENBLAS_NUM_THREADS"},
+    }  # fmt: skip
 
 
 def _lay_out_libraries(lib: Path) -> None:
@@ -265,6 +285,7 @@ def _lay_out_libraries(lib: Path) -> None:
 
 
 BOOT = "import sys; sys.path[:0] = [{lib!r}, {site!r}]; from harness.jail.child import main; main({r}, {w})"
+JAILED_LIB, JAILED_SITE = Path("/opt/kata/lib"), Path("/opt/kata/site")  # where the jail sees them
 
 
 def _boot_command(lib: Path, r: int, w: int) -> list[str]:
@@ -272,9 +293,15 @@ def _boot_command(lib: Path, r: int, w: int) -> list[str]:
 
 
 def _bubblewrap_command(work: Path, r: int, w: int, uid: int | None, limits: JailLimits) -> list[str]:
+    boot = BOOT.format(lib=str(JAILED_LIB), site=str(JAILED_SITE), r=r, w=w)
+    mounts = ["--ro-bind", str(work), "/kata"]  # the one file, read-only
+    return _bubblewrap(mounts, uid is not None, limits, boot)
+
+
+def _bubblewrap(mounts: list[str], setuid: bool, limits: JailLimits, boot: str) -> list[str]:
     python = _python()
     prefix = Path(sys.base_prefix).resolve()
-    inside = Path("/opt/kata")
+    inside = JAILED_LIB.parent
     args = [
         "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--die-with-parent", "--new-session",
@@ -289,14 +316,13 @@ def _bubblewrap_command(work: Path, r: int, w: int, uid: int | None, limits: Jai
     args += ["--ro-bind", str(JAIL_PACKAGE.parent / "__init__.py"), str(inside / "lib/harness/__init__.py")]
     for name, path in _library_dirs().items():
         args += ["--ro-bind", str(path), str(inside / "site" / name)]
-    # /kata holds the one file, read-only; scratch space is a small /tmp in memory, so a loop that
+    # /kata holds the learner's folder; scratch space is a small /tmp in memory, so a loop that
     # writes files fills 64 MiB of its own, not the grader's disk.
-    args += ["--ro-bind", str(work), "/kata", "--proc", "/proc", "--dev", "/dev"]
+    args += [*mounts, "--proc", "/proc", "--dev", "/dev"]
     args += ["--perms", "1777", "--size", str(limits.scratch_bytes), "--tmpfs", "/tmp"]
     args += ["--cap-drop", "ALL"]
-    if uid is not None:  # only to drop root for the learner's uid, before any of their code runs
+    if setuid:  # only to drop root for the learner's uid, before any of their code runs
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    boot = BOOT.format(lib=str(inside / "lib"), site=str(inside / "site"), r=r, w=w)
     return [*_open_parents(args), str(python), "-I", "-S", "-B", "-c", boot]
 
 
