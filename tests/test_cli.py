@@ -234,7 +234,7 @@ def test_grade_impl_of_a_missing_folder_is_a_usage_error(db, tmp_path):
     result = kata("grade", KATA.id, "--impl", str(missing), db=db)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"kata: --impl {missing}: no such folder (it should be laid out like katas/: <kata id>/<module>.py)"
+        f"kata: --impl {missing}: no such folder (it should be laid out like katas/: <kata id>/<module>.py, or be a .ipynb notebook)"
     )
     assert "Traceback" not in result.stderr
 
