@@ -128,7 +128,7 @@ def cmd_grade(args, store: Store, out) -> int:
         text_out = out if on_screen else ui.Console(file=text, width=120, soft_wrap=True, markup=False)
         text_out.print(f"Learner code ran in: {spawn.isolation().describe()} (see `kata doctor`).", markup=False, style="dim")
         for result in results:
-            ui.verdict(text_out, result)
+            ui.verdict(text_out, result, why=args.explain)
         passed = sum(r.status is Status.PASS for r in results)
         total = ui.points(sum(r.score for r in results), sum(r.max_score for r in results))
         text_out.print(f"Total {total}: {passed} of {len(results)} katas pass.")
@@ -184,16 +184,42 @@ def cmd_watch(args, store: Store, out) -> int:
     return EXIT_OK
 
 
+PRACTICE_SOURCES = ("grade", "watch", "pytest")  # the grades of the learner's own files in katas/
+
+
+def _current_result(kata: registry.Kata, store: Store, out) -> KataResult | None:
+    """The grade of the learner's file as it is now: the last one recorded if the file has not
+    changed since, else a new one (recorded). None while the file is still the pristine stub."""
+    path = kata.learner_file()
+    if workspace.is_pristine(kata):
+        return None
+    last = store.last_result(kata.id, PRACTICE_SOURCES)
+    if last is not None and last[0] >= path.stat().st_mtime:
+        return last[1]
+    result = _grade_all([kata], None, Limits(), out)[0]
+    store.record_grade(result, "grade")
+    return result
+
+
 def cmd_hint(args, store: Store, out) -> int:
+    from harness.practice import hints
+
     kata = _kata(args.id)
-    used = len(store.events(kata.id, "hint"))
-    if used >= len(kata.hints):
-        out.print(f"All {len(kata.hints)} hints for {kata.id} are already shown:")
-        for number, hint in enumerate(kata.hints, 1):
-            out.print(f"  {number}. {hint}")
+    result = _current_result(kata, store, out)
+    if result is not None and result.status is Status.PASS:
+        out.print(f"Every check of {kata.id} passes: no hint needed. `kata solution {kata.id}` shows the reference.")
         return EXIT_OK
-    store.record_event(kata.id, "hint", str(used + 1))
-    out.print(f"Hint {used + 1} of {len(kata.hints)} for {kata.id}:\n  {kata.hints[used]}")
+    task = hints.failing_task(kata, result) if result is not None else next(iter(kata.task_hints), None)
+    used = hints.counts([detail for _, detail in store.events(kata.id, "hint", practice=True)])
+    hint = hints.next_hint(kata, task, used)
+    if hint.text is None:
+        given = hints.hints_for(kata, hint.task)
+        out.print(f"All {len(given)} hints {hint.about(kata)} are already shown:")
+        for number, text in enumerate(given, 1):
+            out.print(f"  {number}. {text}")
+        return EXIT_OK
+    store.record_event(kata.id, "hint", hint.task)
+    out.print(f"{hint.heading(kata)}:\n  {hint.text}")
     return EXIT_OK
 
 
@@ -238,12 +264,13 @@ def cmd_solution(args, store: Store, out) -> int:
 
 
 def cmd_history(args, store: Store, out) -> int:
-    grades = store.grades(args.id)
+    kata_id = _kata(args.id).id if args.id else None
+    grades = store.grades(kata_id)
     rows = [(g.at, g.kata_id, g.source, g.status, ui.points(g.score, g.max_score)) for g in grades[-args.limit :]]
     if not rows:
         out.print("No grades yet: `kata grade` or `kata watch` records them.")
     else:
-        ui.history_table(out, rows, f"Last {len(rows)} grades" + (f" of {args.id}" if args.id else ""))
+        ui.history_table(out, rows, f"Last {len(rows)} grades" + (f" of {kata_id}" if kata_id else ""))
     sessions = store.sessions("mock")
     if sessions:
         ui.history_table(
@@ -268,8 +295,7 @@ def cmd_mock(args, store: Store, out) -> int:
     if args.questions < 0:
         raise UsageError("--questions must be 0 or more")
     if args.katas:
-        for kata_id in args.katas.split(","):
-            _kata(kata_id)
+        args.katas = ",".join(_kata(i).id for i in args.katas.split(","))
     return mock.run(args, store, out)
 
 
@@ -310,9 +336,7 @@ def cmd_batch(args, store: Store, out) -> int:
 def cmd_gradescope_package(args, store: Store, out) -> int:
     from harness.instructor import gradescope
 
-    ids = args.katas.split(",") if args.katas else []
-    for kata_id in ids:
-        _kata(kata_id)
+    ids = [_kata(i).id for i in args.katas.split(",")] if args.katas else []
     path = gradescope.build(ids, Path(args.out))
     out.print(f"wrote {shown_path(path)}: upload it as the autograder of a Gradescope programming assignment")
     return EXIT_OK
@@ -401,13 +425,14 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("ids", nargs="*", metavar="ID", help="katas to grade (default: all)")
     c.add_argument("--impl", metavar="DIR", help="grade DIR/<id>/<module>.py, or a notebook NB.ipynb, instead of katas/ (not recorded)")
     c.add_argument("--format", choices=formats.FORMATS, default="text")
+    c.add_argument("--explain", action="store_true", help="with a likely mistake, also say why it is wrong and how to fix it")
     c.add_argument("--out", metavar="FILE", help="write the result here instead of the terminal")
     limits(c)
     c = sub.add_parser("watch", help="re-grade a kata on every save")
     c.add_argument("id", nargs="?", metavar="ID", help="default: the first kata in progress")
     c.add_argument("--impl", metavar="DIR", help="watch DIR/<id>/<module>.py instead of katas/ (not recorded)")
     limits(c)
-    c = sub.add_parser("hint", help="show the next hint for a kata (recorded)")
+    c = sub.add_parser("hint", help="the next hint for the first function of a kata that fails (recorded)")
     c.add_argument("id", metavar="ID")
     c = sub.add_parser("reset", help="restore pristine stubs; your file is backed up first")
     c.add_argument("ids", nargs="*", metavar="ID")

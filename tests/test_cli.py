@@ -268,34 +268,44 @@ def board_row(stdout: str, kata_id: str) -> list[str]:
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
-def test_hints_come_one_at_a_time_and_the_board_counts_them(clone):
+def test_hints_aim_at_the_first_failing_function_gentlest_first(clone):
+    """Before a line is written, hints are for the first task; once backward() fails alone, for backward()."""
     first = clone("hint", KATA.id)
-    second = clone("hint", KATA.id)
-    assert first.returncode == second.returncode == 0
-    assert first.stdout == f"Hint 1 of {len(KATA.hints)} for {KATA.id}:\n  {KATA.hints[0]}\n"
-    assert second.stdout == f"Hint 2 of {len(KATA.hints)} for {KATA.id}:\n  {KATA.hints[1]}\n"
+    assert first.returncode == 0, first.stderr
+    task = next(iter(KATA.task_hints))
+    assert first.stdout == f"Hint 1 of 3 for {task} in {KATA.id}:\n  {KATA.task_hints[task][0]}\n"
+
+    clone.learner_file().write_text(BUGGY)  # everything right but backward()'s missing 1/N
+    hints = [clone("hint", "02") for _ in range(4)]  # a unique prefix names the kata
+    assert [h.returncode for h in hints] == [0] * 4
+    for number, hint in enumerate(hints[:3], 1):
+        assert hint.stdout == f"Hint {number} of 3 for backward in {KATA.id}:\n  {KATA.task_hints['backward'][number - 1]}\n"
+    assert hints[2].stdout.split("\n  ")[1].startswith("This gives the answer away")  # said before it does
+    assert hints[3].stdout.startswith(f"All 3 hints for backward in {KATA.id} are already shown:\n  1. {KATA.task_hints['backward'][0]}")
     with sqlite3.connect(clone.db) as con:
-        assert con.execute("SELECT kata_id, kind, detail FROM events ORDER BY id").fetchall() == [
-            (KATA.id, "hint", "1"), (KATA.id, "hint", "2"),
-        ]  # fmt: skip
+        details = [row[0] for row in con.execute("SELECT detail FROM events WHERE kind = 'hint' ORDER BY id")]
+        graded = con.execute("SELECT count(*) FROM grades").fetchone()[0]
+    assert details == [task, "backward", "backward", "backward"]
+    assert graded == 1  # graded once for the first hint on the new file; the others reuse that grade
 
     board = clone()
     assert board.returncode == 0, board.stdout + board.stderr
-    assert board_row(board.stdout, KATA.id)[:5] == [KATA.id, "not started", "-", "-", f"2/{len(KATA.hints)}"]
+    assert board_row(board.stdout, KATA.id)[4] == "4"
     other = next(k for k in registry.katas() if k.id != KATA.id)
-    assert board_row(board.stdout, other.id)[4] == f"0/{len(other.hints)}"
-    assert f"0 of {len(IDS)} katas pass." in board.stdout
+    assert board_row(board.stdout, other.id)[4] == "0"
     assert "Traceback" not in board.stdout + board.stderr
 
 
-def test_all_hints_shown_lists_them_again(clone):
-    for _ in KATA.hints:
-        clone("hint", KATA.id)
-    result = clone("hint", KATA.id)
-    assert result.returncode == 0
-    assert result.stdout.startswith(f"All {len(KATA.hints)} hints for {KATA.id} are already shown:\n  1. {KATA.hints[0]}")
-    with sqlite3.connect(clone.db) as con:
-        assert con.execute("SELECT count(*) FROM events WHERE kind = 'hint'").fetchone()[0] == len(KATA.hints)
+def test_a_hint_with_square_brackets_prints_them(clone):
+    """rich would read `[eps, 1 - eps]` as markup and drop it; every string reaches the screen as written."""
+    clone.learner_file().parent.mkdir(parents=True, exist_ok=True)
+    naive = REFERENCE.replace("p = np.clip(y_hat, EPS, 1.0 - EPS)", "p = y_hat")
+    assert naive != REFERENCE
+    clone.learner_file().write_text(naive)
+    shown = [clone("hint", KATA.id).stdout for _ in range(2)]
+    concept = KATA.task_hints["bce_loss"][1]
+    assert "[eps, 1 - eps]" in concept
+    assert shown[1] == f"Hint 2 of 3 for bce_loss in {KATA.id}:\n  {concept}\n"
 
 
 # --- reset and solution --------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_a_whole_session_in_a_terminal(tmp_path):
     assert stub.read_text() == registry.get("02_backprop").pristine_path.read_text()
     child.expect("fail")  # the stub, graded at the start
     child.send("h")  # a hint, which costs a point
-    child.expect("Hint 1/")
+    child.expect(r"Hint 1 of 2 for init_params in 02_backprop \(-1 point\)")
     stub.write_text(solution_source("02_backprop"))
     child.expect("pass")
     child.expect("Time is up", timeout=60)

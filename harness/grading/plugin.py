@@ -35,6 +35,7 @@ from harness.grading.verdicts import diagnosis, explain
 IMPL_HELP = "grade DIR/<kata id>/<module>.py instead of the kata folder's own file (DIR is laid out like katas/)"
 SHARD_HELP = "run only every K-th spec test starting at the I-th (0-based), for grading on several cores"
 TIMEOUT_HELP = "seconds each spec test may run before it fails as timed out (default %(default)s; 0: no limit)"
+EXPLAIN_HELP = "with a likely mistake, also say why it is wrong and the way to fix it (teach, don't spoil: off by default)"
 TEST_TIMEOUT_S = 10.0
 
 profiles.use_default()
@@ -45,6 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--impl", metavar="DIR", default=None, help=IMPL_HELP)
     group.addoption("--kata-shard", metavar="I/K", default=None, help=SHARD_HELP)
     group.addoption("--test-timeout", metavar="S", type=float, default=TEST_TIMEOUT_S, help=TIMEOUT_HELP)
+    group.addoption("--explain", action="store_true", default=False, help=EXPLAIN_HELP)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -154,9 +156,10 @@ def _explain_failures(item: pytest.Item, learner_file: Path) -> None:
     """Failures of spec tests are told in the learner's words (harness/grading/verdicts.py); pytest's own
     traceback, which costs ~0.2 s per failing test to build, is made only for the harness's bugs."""
     default_call, default_setup = item.repr_failure, item._repr_failure_py
+    why = item.config.getoption("explain")
 
     def told(excinfo) -> str | None:
-        text = explain(excinfo.value, learner_file)
+        text = explain(excinfo.value, learner_file, why=why)
         return visible(text) if text is not None else None  # it quotes what the learner's code raised
 
     def repr_failure(excinfo, *args, **kwargs):

@@ -29,7 +29,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
-from harness.practice import mock_report
+from harness.practice import hints, mock_report
 from harness.grading import registry
 from harness.grading.registry import shown_path
 from harness.practice.mock_session import HINT_PENALTY, Answer, Session, create, freeze, keep_version, latest_unfinished, pick_katas, start_clock
@@ -95,6 +95,7 @@ class Interview:
         self.last_hint: str | None = None
         self.results: queue.Queue[tuple[str, KataResult]] = queue.Queue()
         self.grading: str | None = None
+        self.last_results: dict[str, KataResult] = {}  # each kata's newest grade, for aiming hints
 
     # --- coding ------------------------------------------------------------------------------------
     def code(self) -> None:
@@ -136,15 +137,21 @@ class Interview:
         return False
 
     def hint(self) -> None:
+        """The next hint for the first kata not passing, aimed at its first failing task; it costs a
+        point. Spoilers off: the hint that reveals the answer is not given in an interview."""
         s = self.session
         current = next((k for k in s.katas if s.state[k].status != "pass"), s.katas[0])
         kata, state = registry.get(current), s.state[current]
-        if state.hints >= len(kata.hints):
-            self.last_hint = f"No more hints for {current}."
+        last = self.last_results.get(current)
+        task = hints.failing_task(kata, last) if last is not None else next(iter(kata.task_hints), None)
+        hint = hints.next_hint(kata, task, state.hints_by_task, spoilers=False)
+        if hint.text is None:
+            self.last_hint = f"No more hints {hint.about(kata)} in an interview."
         else:
             state.hints += 1
-            self.store.record_event(current, "hint", str(state.hints), s.store_id)
-            self.last_hint = f"Hint {state.hints}/{len(kata.hints)} for {current} (-{HINT_PENALTY:g} point): {kata.hints[state.hints - 1]}"
+            state.hints_by_task[hint.task] = hint.number
+            self.store.record_event(current, "hint", hint.task, s.store_id)
+            self.last_hint = f"{hint.heading(kata)} (-{HINT_PENALTY:g} point): {hint.text}"
             s.save()
         if not self.out.is_terminal:
             self.out.print(self.last_hint)
@@ -173,6 +180,7 @@ class Interview:
     def apply(self, result: KataResult, *, regrade: bool) -> None:
         s = self.session
         state = s.state[result.kata_id]
+        self.last_results[result.kata_id] = result
         state.status, state.score, state.max_score = result.status.value, result.score, result.max_score
         if regrade:
             state.regrades += 1

@@ -30,6 +30,7 @@ class KataState:
     max_score: float = 0.0
     regrades: int = 0
     hints: int = 0
+    hints_by_task: dict[str, int] = field(default_factory=dict)  # hints given per task (harness/practice/hints.py)
     first_green_s: float | None = None
     failures: list[str] = field(default_factory=list)  # learner-facing messages of the last grade
 

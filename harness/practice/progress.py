@@ -54,7 +54,7 @@ def best_time(store: Store, kata: Kata) -> float | None:
 
 def standing(store: Store, kata: Kata, result: KataResult | None) -> Standing:
     """Standing from a fresh grade (None when the file is still the pristine stub)."""
-    hints = len(store.events(kata.id, "hint"))
+    hints = len(store.events(kata.id, "hint", practice=True))  # a mock's hints are the mock's
     if result is None or workspace.is_pristine(kata):
         step = f"open {shown_path(kata.learner_file())} and start with {first_task(kata)}; `kata watch {kata.id}` re-grades on save"
         return Standing(kata, NOT_STARTED, None, None, best_time(store, kata), hints, step)

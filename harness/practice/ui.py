@@ -21,8 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.practice.progress import BROKEN, FAILING, NOT_STARTED, PASSING, Standing
-from harness.grading.results import KataResult, Status
-from harness.grading.text import visible
+from harness.grading.results import KataResult, Status, TestResult
+from harness.grading.text import split_diagnosis, visible
 
 STATE_STYLE = {NOT_STARTED: "dim", FAILING: "yellow", PASSING: "green", BROKEN: "red"}
 STATUS_MARK = {Status.PASS: ("PASS", "green"), Status.FAIL: ("FAIL", "yellow"), Status.ERROR: ("ERROR", "red")}
@@ -69,7 +69,7 @@ def board(out: Console, standings: list[Standing]) -> None:
             Text(s.state, style=STATE_STYLE[s.state]),
             points(s.score, s.max_score),
             duration(s.best_time_s),
-            f"{s.hints_used}/{len(s.kata.hints)}",
+            str(s.hints_used),
             Text(s.next_step),  # often the first line of a learner's failure
         )
     out.print(table)
@@ -77,8 +77,9 @@ def board(out: Console, standings: list[Standing]) -> None:
     out.print(f"{passed} of {len(standings)} katas pass. `kata grade ID` for details, `kata hint ID` for a hint.")
 
 
-def verdict(out: Console, result: KataResult, *, details: bool = True) -> None:
-    """One kata's grade: a headline, then each failing check in the learner's words."""
+def verdict(out: Console, result: KataResult, *, details: bool = True, why: bool = False) -> None:
+    """One kata's grade: a headline, then each failing check in the learner's words (why: a likely
+    mistake's explanation too, which the message leaves out)."""
     mark, style = STATUS_MARK[result.status]
     out.print(
         Text.assemble((f"{mark:<5} ", f"bold {style}"), (result.kata_id, "bold"),
@@ -92,13 +93,23 @@ def verdict(out: Console, result: KataResult, *, details: bool = True) -> None:
     groups: dict[str | None, list[str]] = {}
     for test in result.tests:
         if test.status is not Status.PASS:
-            groups.setdefault(test.message, []).append(test.name)
+            groups.setdefault(explained(test) if why else test.message, []).append(test.name)
     cross = "✘" if fancy(out) else "x"
     for message, names in groups.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         out.print(Text(f"  {cross} {shown}", style=style))
         if message:  # the message already carries the "Likely mistake" line, when there is one
             out.print(Text(_indent(message, "      ")))
+    if not why and any(t.diagnosis for t in result.tests if t.status is not Status.PASS):
+        out.print(Text(f"  `--explain` says why a likely mistake is wrong; `kata hint {result.kata_id}` gives a hint.", style="dim"))
+
+
+def explained(test: TestResult) -> str | None:
+    """A failure's message with its likely mistake told in full: why it is wrong and the way out."""
+    if not (test.message and test.diagnosis):
+        return test.message
+    symptom = split_diagnosis(test.diagnosis)[0]
+    return test.message.replace(f"Likely mistake: {symptom}", f"Likely mistake: {test.diagnosis}", 1)
 
 
 def _indent(text: str, prefix: str = "  ") -> str:

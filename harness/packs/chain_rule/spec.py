@@ -164,7 +164,7 @@ def sin_square_answer(learner):
         raise KataFailure(f"{what} is {expr}: it contains {', '.join(sorted(map(str, others)))}, but should depend on x only.")
     if expr.has(sympy.Derivative):
         raise KataFailure(
-            f"{what} is {expr}: work the Derivative out (or call .doit() on it) and return the result.",
+            f"{what} is {expr}: it still holds an unevaluated Derivative.",
             safely(lambda: diagnose.unevaluated(real_values(expr.doit(), x), SYMBOLIC_POINTS)),
         )
     return x, expr
@@ -192,8 +192,8 @@ def test_sin_square_grad_symbolic_is_exact(learner):
     difference = sympy.nsimplify(expr, rational=True) - truth
     if not proven_zero(difference):
         raise KataFailure(
-            f"sin_square_grad_symbolic() is {expr}, which is not exactly d/dx sin(x**2 + 1) = {truth}:"
-            f" sympy.simplify(yours - that) is {sympy.simplify(difference)}, not 0.",
+            f"sin_square_grad_symbolic() is {expr}, which is not exactly d/dx sin(x**2 + 1):"
+            f" sympy.simplify(yours - the derivative) is {sympy.simplify(difference)}, not 0.",
             safely(lambda: diagnose.sin_square_symbolic(real_values(expr, x), SYMBOLIC_POINTS)),
         )
 
@@ -228,8 +228,8 @@ def test_chain_rule_symbolic_is_outer_times_inner(learner):
     inner = sympy.Derivative(g(x), x)
     if not (isinstance(expr, sympy.Mul) and inner in expr.args):
         raise KataFailure(
-            f"chain_rule_symbolic() is {expr}; write it as a product: the derivative of the outer function f,"
-            f" taken at g(x), times the derivative of the inner function, {inner}.",
+            f"chain_rule_symbolic() is {expr}, which is not a product with the inner function's derivative,"
+            f" {inner}, among its factors.",
             safely(lambda: chain_rule_mistake(expr, x, f, g)),
         )
 
