@@ -162,13 +162,29 @@ def cmd_watch(args, store: Store, out) -> int:
     sandbox.warm_up(kata.id)
     banner = f"Watching {shown_path(kata.learner_file(root))}: save it to re-grade. Ctrl-C to stop."
     out.print(banner)
+    shown: list[KataResult] = []  # the verdict on screen, stale once a save lands
+
+    def grading() -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if not ui.fancy(out):
+            out.print(f"[{stamp}] saved: grading...")
+            out.file.flush()
+            return
+        out.clear()
+        out.print(banner)
+        out.print(ui.Text(f"[{stamp}] grading...", style="bold cyan"))
+        if shown:
+            out.print(ui.Text("Stale, from before your last save:", style="dim"))
+            ui.verdict(out, shown[-1], details=False)
 
     def show(result: KataResult) -> None:
+        shown[:] = [result]
         if ui.fancy(out):
             out.clear()
             out.print(banner)
         out.print(f"[{time.strftime('%H:%M:%S')}] ", end="")
-        ui.verdict(out, result)
+        # On a terminal the report fits the window (header, checks, first failure, summary last).
+        ui.verdict(out, result, why=args.explain, rows=max(out.height - 1, 12) if ui.fancy(out) else None)
         out.file.flush()
         if root is None:
             store.record_grade(result, "watch")
@@ -176,7 +192,7 @@ def cmd_watch(args, store: Store, out) -> int:
     from harness.practice.watch import watch
 
     try:
-        watch(kata, sandbox, show, root)
+        watch(kata, sandbox, show, root, on_grading=grading)
     except KeyboardInterrupt:
         out.print("\nStopped watching.")
     finally:
@@ -431,6 +447,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("watch", help="re-grade a kata on every save")
     c.add_argument("id", nargs="?", metavar="ID", help="default: the first kata in progress")
     c.add_argument("--impl", metavar="DIR", help="watch DIR/<id>/<module>.py instead of katas/ (not recorded)")
+    c.add_argument("--explain", action="store_true", help="with a likely mistake, also say why it is wrong and how to fix it")
     limits(c)
     c = sub.add_parser("hint", help="the next hint for the first function of a kata that fails (recorded)")
     c.add_argument("id", metavar="ID")

@@ -129,9 +129,11 @@ def test_grade_a_buggy_submission_fails_in_the_learners_words(impl, db):
     out = result.stdout
     match = re.match(r"FAIL  02_backprop  (\d+)/(\d+)  ", headline(out))
     assert match and 0 < int(match[1]) < int(match[2])
-    assert "  x test_backward_matches_torch[W2]\n      backward()['W2'] disagrees with torch in " in out
-    assert "Likely mistake: Every gradient is exactly N times torch's (N = batch size)" in out
-    assert "Smallest failing example:\n      N = " in out
+    assert "\n  x test_backward_matches_torch[W2]: backward()['W2'] disagrees with torch in " in out  # one line per check
+    assert "\ntest_backward_matches_torch[W2]:\n  Likely mistake: Every gradient is exactly N times torch's (N = batch size)." in out
+    assert out.count("Smallest failing example") == 1  # the four gradients' shared example, once
+    assert "Smallest failing example (the same for 4 failing checks):\n  N = " in out
+    assert out.endswith("8 of 14 checks pass, score 8/19. First to fix: test_backward_matches_torch[W1].\nTotal 8/19: 0 of 1 katas pass.\n")
     assert "test_forward_matches_torch" not in out  # the forward pass is right: not listed
     assert "Traceback" not in out and "site-packages" not in out
     assert re.search(r"^Total \d+/\d+: 0 of 1 katas pass\.$", out, flags=re.M)
@@ -139,8 +141,8 @@ def test_grade_a_buggy_submission_fails_in_the_learners_words(impl, db):
 
 def test_each_likely_mistake_is_said_once_per_check(impl, db):
     result = kata("grade", KATA.id, "--impl", str(impl(BUGGY)), db=db)
-    blocks = re.split(r"^  x ", result.stdout, flags=re.M)[1:]
-    assert blocks
+    blocks = re.split(r"^test_\S+:$", result.stdout, flags=re.M)[1:]  # each failing check's details
+    assert len(blocks) == 6, result.stdout
     for block in blocks:
         assert block.count("Likely mistake:") == 1, block
 
@@ -153,7 +155,7 @@ def test_grade_a_crashing_submission_is_an_error_with_its_cause(impl, db):
     cause = "Grading stopped in backward(): your code exited the interpreter (exit status 3: os._exit()?)."
     # Each check that calls backward() is an error that says so; the learner's process is started
     # again for the next check, so the checks that never reach backward() keep their points.
-    assert re.search(r"^  x test_backward_matches_torch\[W1\].*\n      " + re.escape(cause), out, flags=re.M), out
+    assert re.search(r"^  x test_backward_matches_torch\[W1\]: " + re.escape(cause), out, flags=re.M), out
     assert "Not run" not in out
     assert "test_forward_matches_torch" not in out  # graded, and passed
     assert re.search(r"^Total \d+/\d+: 0 of 1 katas pass\.$", out, flags=re.M)  # the command itself survived
@@ -429,10 +431,11 @@ def test_watch_regrades_on_save(impl, db):
         assert seen[0] == f"Watching {target}: save it to re-grade. Ctrl-C to stop.\n"
         time.sleep(0.1)
         target.write_text(BUGGY)  # a save with a bug in it
+        wait_for(r"^\[\d\d:\d\d:\d\d\] saved: grading\.\.\.$", 10)  # said at once, before the verdict
         second = wait_for(VERDICT.pattern, 60)
         assert second[1] == "FAIL", "".join(seen)
         assert re.match(r"\[\d\d:\d\d:\d\d\] FAIL  02_backprop  (\d+)/(\d+)  ", second.string)
-        wait_for(r"^      backward\(\)\['\w+'\] disagrees with torch in ", 10)  # the failing check, in words
+        wait_for(r"^  x test_backward_matches_torch\[\w+\]: backward\(\)\['\w+'\] disagrees with torch in ", 10)  # in words
     finally:
         watcher.send_signal(signal.SIGINT)  # Ctrl-C
         try:

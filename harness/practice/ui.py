@@ -77,9 +77,21 @@ def board(out: Console, standings: list[Standing]) -> None:
     out.print(f"{passed} of {len(standings)} katas pass. `kata grade ID` for details, `kata hint ID` for a hint.")
 
 
-def verdict(out: Console, result: KataResult, *, details: bool = True, why: bool = False) -> None:
-    """One kata's grade: a headline, then each failing check in the learner's words (why: a likely
-    mistake's explanation too, which the message leaves out)."""
+EXAMPLE = "Smallest failing example:"
+
+
+def _parts(message: str) -> tuple[str, str | None]:
+    """A failure's message as (what failed and by how much, the smallest failing example or None)."""
+    blocks = message.split("\n\n")
+    example = next((b for b in blocks if b.startswith(EXAMPLE)), None)
+    return "\n\n".join(b for b in blocks if b is not example), example
+
+
+def verdict(out: Console, result: KataResult, *, details: bool = True, why: bool = False, rows: int | None = None) -> None:
+    """One kata's grade: a headline; one line per failing check; the details of the first failure
+    (of every different one when rows is None); a failing example shared by several checks once;
+    the summary last. rows: fit in that many lines (watch), cutting the details, never the summary.
+    why: a likely mistake's explanation too, which messages leave out."""
     mark, style = STATUS_MARK[result.status]
     out.print(
         Text.assemble((f"{mark:<5} ", f"bold {style}"), (result.kata_id, "bold"),
@@ -87,21 +99,64 @@ def verdict(out: Console, result: KataResult, *, details: bool = True, why: bool
     )  # fmt: skip
     if not details:
         return
-    if result.error and not any(t.status is Status.ERROR for t in result.tests):
-        out.print(Text(_indent(result.error), style="red"))
-    # Checks that fail for the same reason (a stub, a broken file) are shown once, together.
-    groups: dict[str | None, list[str]] = {}
-    for test in result.tests:
-        if test.status is not Status.PASS:
-            groups.setdefault(explained(test) if why else test.message, []).append(test.name)
-    cross = "✘" if fancy(out) else "x"
-    for message, names in groups.items():
-        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        out.print(Text(f"  {cross} {shown}", style=style))
-        if message:  # the message already carries the "Likely mistake" line, when there is one
-            out.print(Text(_indent(message, "      ")))
-    if not why and any(t.diagnosis for t in result.tests if t.status is not Status.PASS):
-        out.print(Text(f"  `--explain` says why a likely mistake is wrong; `kata hint {result.kata_id}` gives a hint.", style="dim"))
+    fitted = {} if rows is None else {"rows": rows - 1, "width": out.width}
+    for line in report(result, why=why, cross="✘" if fancy(out) else "x", **fitted):
+        out.print(Text(line, style=style if line.startswith(("  ✘", "  x ")) else ""))
+
+
+def report(result: KataResult, *, why: bool = False, cross: str = "x", rows: int | None = None, width: int = 0) -> list[str]:
+    """The lines under a verdict's headline (see verdict); with rows, each check's line cut to width."""
+    failing = [t for t in result.tests if t.status is not Status.PASS]
+    if not failing:
+        return [_indent(result.error)] if result.error else []
+    messages = {t.name: (explained(t) if why else t.message) or result.error or "failed" for t in failing}
+    checks = [f"  {cross} {t.name}: {messages[t.name].splitlines()[0]}" for t in failing]
+    if width:
+        checks = [line if len(line) <= width else line[: width - 3] + "..." for line in checks]
+    # The details of each different failure (the first only when rows are counted), each example once.
+    blocks, examples, first = [], {}, True
+    for t in failing:
+        body, example = _parts(messages[t.name])
+        if example is not None:
+            examples.setdefault(example, []).append(t.name)
+        rest = body.split("\n", 1)[1] if "\n" in body else ""
+        if (first or rows is None) and (rest or example) and all(rest != b[1] for b in blocks):
+            blocks.append((t.name, rest))
+            first = False
+    detail_lines = []
+    for name, rest in blocks:
+        detail_lines.append(f"{name}:" if rows is None or len(failing) == 1 else f"First failure, {name}:")
+        detail_lines += [_indent(line) for line in rest.splitlines() if line.strip()]
+    example_lines = []
+    for example, names in examples.items():
+        shared = f" (the same for {len(names)} failing checks)" if len(names) > 1 else ""
+        head, _, body = example.partition("\n")
+        example_lines += [f"{head[:-1]}{shared}:"] + [_indent(line) for line in body.splitlines()]
+        if rows is not None:
+            break  # the first failure's
+    passed = len(result.tests) - len(failing)
+    tail = []
+    if not why and any(t.diagnosis for t in failing):
+        tail.append(f"`--explain` says why a likely mistake is wrong; `kata hint {result.kata_id}` gives a hint.")
+    tail.append(f"{passed} of {len(result.tests)} checks pass, score {points(result.score, result.max_score)}."
+                f" First to fix: {failing[0].name}.")  # fmt: skip
+    if rows is not None:
+        checks, detail_lines, example_lines = _fit(rows - len(tail), checks, detail_lines, example_lines, result.kata_id)
+    return checks + detail_lines + example_lines + tail
+
+
+def _fit(rows: int, checks: list[str], details: list[str], example: list[str], kata_id: str) -> tuple[list[str], ...]:
+    """Cut the three parts to `rows` lines: checks to a third, then the example, then the details."""
+    def cut(lines: list[str], room: int, what: str) -> list[str]:
+        if len(lines) <= room:
+            return lines
+        room = max(room, 1)
+        return lines[: room - 1] + [f"  ... {len(lines) - room + 1} more {what} (`kata grade {kata_id}` shows them all)"]
+
+    checks = cut(checks, max(3, rows // 3), "failing checks")
+    example = cut(example, max(3, min(len(example), (rows - len(checks)) // 3)), "lines of the example")
+    details = cut(details, rows - len(checks) - len(example), "lines")
+    return checks, details, example
 
 
 def explained(test: TestResult) -> str | None:
