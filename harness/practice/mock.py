@@ -32,7 +32,7 @@ from rich.text import Text
 from harness.practice import hints, mock_report
 from harness.grading import registry
 from harness.grading.registry import shown_path
-from harness.practice.mock_session import HINT_PENALTY, Answer, Session, create, freeze, keep_version, latest_unfinished, pick_katas, start_clock
+from harness.practice.mock_session import HINT_PENALTY, Answer, Session, create, freeze, keep_version, latest_unfinished, pick_katas, prompt, start_clock
 from harness.grading.results import KataResult, Status
 from harness.grading.sandbox import Sandbox
 from harness.practice.store import Store
@@ -192,6 +192,9 @@ class Interview:
                 if test.message not in failures:  # it carries the "Likely mistake" line, if any
                     failures.append(test.message)
         state.failures = failures[:3] if failures else ([result.error] if result.error else [])
+        for failure in state.failures:
+            if failure.splitlines()[0] not in state.seen:
+                state.seen.append(failure.splitlines()[0])
         s.save()
 
     def clock(self) -> str:
@@ -281,6 +284,10 @@ def run(args, store: Store, out: Console) -> int:
         session = Session.load(folder)
         out.print(f"Resuming the mock interview in {shown_path(folder)}.")
     else:
+        unfinished = latest_unfinished(base)
+        if unfinished is not None:
+            out.print(Text(f"An unfinished mock interview is in {shown_path(unfinished)}: `kata mock --resume` continues it."
+                           " This starts a new one.", style="yellow"))  # fmt: skip
         seed = args.seed if args.seed is not None else int(time.time())
         katas = pick_katas(args.minutes, seed, args.katas.split(",") if args.katas else None)
         session = create(base / time.strftime("%Y%m%d-%H%M%S"), katas, args.minutes, seed, args.questions)
@@ -305,8 +312,8 @@ def _run(session: Session, store: Store, out: Console) -> int:
             for kata_id in session.katas:
                 kata = registry.get(kata_id)
                 out.rule(f"{kata.id} ({kata.minutes} min budget)")
-                out.print(Markdown(kata.prompt_path.read_text()) if out.is_terminal else kata.prompt_path.read_text())
-                out.print(Text(f"Open {shown_path(session.file(kata_id))}", style="bold"))
+                text = prompt(kata_id, session.path)
+                out.print(Markdown(text) if out.is_terminal else text)
             out.rule()
             start_clock(session)
             session.store_id = store.start_session("mock", session.summary())
