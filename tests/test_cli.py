@@ -24,11 +24,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, solution_source
+from conftest import KATA_EXE, ROOT, kata, solution_source
 
 from harness.grading import registry
 
-KATA_EXE = str(Path(sys.executable).with_name("kata"))
 KATA = registry.get("02_backprop")
 IDS = [k.id for k in registry.katas()]
 
@@ -39,23 +38,11 @@ SYNTAX_ERROR = REFERENCE.replace("    dW2 = A1.T @ dZ2", "    dW2 = A1.T @@ dZ2"
 assert len({REFERENCE, BUGGY, CRASHING, SYNTAX_ERROR}) == 4, "a replacement no longer matches the reference"
 
 
-def kata(*args: str, db: Path, cwd: Path = ROOT, env: dict | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    """`kata ARGS` as a learner runs it in a pipe: no terminal on stdin or stdout."""
-    full_env = {**os.environ, "NO_COLOR": "1", "KATA_DB": str(db), **(env or {})}
-    return subprocess.run([KATA_EXE, *args], cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
-
-
 def grades_in(db: Path) -> list[tuple[str, str, str]]:
     if not db.exists():
         return []
     with sqlite3.connect(db) as con:
         return con.execute("SELECT kata_id, source, status FROM grades ORDER BY id").fetchall()
-
-
-@pytest.fixture
-def db(tmp_path) -> Path:
-    return tmp_path / "state" / "progress.sqlite3"
 
 
 @pytest.fixture
@@ -70,38 +57,6 @@ def impl(tmp_path):
         return root
 
     return write
-
-
-class Clone:
-    """A throwaway copy of the repo as a fresh clone has it, and `kata` run inside it."""
-
-    def __init__(self, root: Path, db: Path) -> None:
-        self.root, self.db = root, db
-        self.env = {"PYTHONPATH": str(root)}
-
-    def learner_file(self, kata: registry.Kata = KATA) -> Path:
-        return self.root / "katas" / kata.id / kata.filename
-
-    def __call__(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
-        return kata(*args, db=self.db, cwd=self.root, env=self.env, **kwargs)
-
-
-@pytest.fixture
-def clone(tmp_path, db) -> Clone:
-    root = tmp_path / "repo"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for folder in ("harness", "solutions"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=ignore)
-    for name in ("pyproject.toml", "conftest.py"):
-        shutil.copy(ROOT / name, root / name)
-    for prompt in (ROOT / "katas").glob("*/README.md"):  # the prompts; the learner files are not copied
-        (root / prompt.parent.relative_to(ROOT)).mkdir(parents=True, exist_ok=True)
-        shutil.copy(prompt, root / prompt.relative_to(ROOT))
-    copy = Clone(root, db)
-    probe = subprocess.run([sys.executable, "-c", "import harness.grading.registry as r; print(r.REPO_ROOT)"], cwd=root,
-                           env={**os.environ, **copy.env}, capture_output=True, text=True, check=True)  # fmt: skip
-    assert probe.stdout.strip() == str(root), "the copy's harness is not the one imported"
-    return copy
 
 
 def headline(stdout: str) -> str:

@@ -17,7 +17,7 @@ import importlib
 import random
 import signal
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,8 @@ from harness.grading.learner import LearnerModule, load
 from harness.grading.registry import shown_path
 from harness.grading.text import visible
 from harness.grading.checks import GraderTimeout
+from harness.grading.results import KataResult, Status, TestResult
+from harness.grading.runner import keep, status_of
 from harness.grading.verdicts import diagnosis, explain
 
 IMPL_HELP = "grade DIR/<kata id>/<module>.py instead of the kata folder's own file (DIR is laid out like katas/)"
@@ -74,7 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """A summary per session; in the practice profile, a fresh seed per run, said, so any failure can be replayed."""
     from hypothesis import core, settings
 
-    config.pluginmanager.register(Summary(), f"kata-summary-{id(config)}")
+    config.pluginmanager.register(Summary(config), f"kata-summary-{id(config)}")
     if _grades_a_kata(config):
         proxy.prestart()  # Python and numpy start in the learner's jail while this process imports torch
     if settings.get_current_profile_name() == profiles.PRACTICE and core.global_force_seed is None:
@@ -266,36 +268,75 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
 
 
 class Summary:
-    """Per-kata results, closed with a score and the next step. One per pytest session (registered
-    in pytest_configure), so a grade run with pytest.main inside another session stays separate."""
+    """Per-kata results, closed with a score and the next step, and kept in the learner's history
+    when their own file in katas/ was graded in full. One per pytest session (registered in
+    pytest_configure), so a grade run with pytest.main inside another session stays separate."""
 
-    def __init__(self) -> None:
-        self.results: dict[str, dict[str, str | None]] = defaultdict(dict)
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results: dict[str, dict[str, TestResult]] = defaultdict(dict)
+        self.selected: Counter[str] = Counter()
+        self.deselected: Counter[str] = Counter()  # -k, -m: checks of the kata that did not run
+        self.files: dict[str, Path] = {}
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            kata_dir = item.getparent(KataDir)
+            if kata_dir is not None:
+                self.deselected[kata_dir.kata.id] += 1
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            kata_dir = item.getparent(KataDir)
+            if kata_dir is not None:
+                self.selected[kata_dir.kata.id] += 1
+                self.files[kata_dir.kata.id] = kata_dir.learner_file
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         kata_id = _kata_of(report.nodeid)
-        if kata_id is None or (report.when != "call" and report.passed):
-            return
-        name = report.nodeid.rsplit("::", 1)[-1]
-        if report.failed:
-            text = report.longrepr if isinstance(report.longrepr, str) else "failed (see above)"
-            self.results[kata_id][name] = text.splitlines()[0]
-        elif report.passed:
-            self.results[kata_id].setdefault(name, None)
+        if kata_id is not None:
+            keep(self.results[kata_id], registry.get(kata_id), report)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        for kata_id, results in self.results.items():
+        for kata_id, by_name in self.results.items():
             kata = registry.get(kata_id)
-            passed = [name for name, message in results.items() if message is None]
-            score = sum(kata.weight(name) for name in passed)
-            total = sum(kata.weight(name) for name in results)
+            tests = list(by_name.values())
+            passed = [t for t in tests if t.status is Status.PASS]
+            score = f"{sum(t.score for t in tests):g}/{sum(t.max_score for t in tests):g}"
             terminalreporter.section(f"kata {kata_id}", sep="-", bold=True)
-            terminalreporter.line(f"{len(passed)} of {len(results)} checks pass, score {score:g}/{total:g}.")
-            failing = [message for message in results.values() if message is not None]
+            skipped = self.deselected[kata_id]
+            if skipped:
+                terminalreporter.line(f"{len(tests)} of {len(tests) + skipped} checks ran (the others were deselected):"
+                                      f" {len(passed)} of them pass, score {score} for those.")  # fmt: skip
+            else:
+                terminalreporter.line(f"{len(passed)} of {len(tests)} checks pass, score {score}.")
+            failing = [t for t in tests if t.status is not Status.PASS]
             if failing:
-                terminalreporter.line(f"Next: {failing[0]}")
+                terminalreporter.line(f"First to fix: {failing[0].name}: {(failing[0].message or 'failed').splitlines()[0]}")
+            elif skipped:
+                terminalreporter.line(f"Those pass; `pytest katas/{kata_id}` runs every check.")
             else:
                 terminalreporter.line(f"All checks pass. Compare with the reference: solutions/{kata_id}/{kata.filename}")
+            self._record(kata, tests, terminalreporter)
+
+    def _record(self, kata: registry.Kata, tests: list[TestResult], terminalreporter) -> None:
+        """Into the history, like `kata grade`: the learner's own file, every check run."""
+        complete = not self.deselected[kata.id] and len(tests) == self.selected[kata.id]
+        if not complete or self.files.get(kata.id) != kata.learner_file() or self.config.getoption("kata_shard"):
+            return
+        from harness.practice.store import Store, StoreError
+
+        status, error = status_of(tests)
+        duration = sum(t.duration for t in tests)
+        try:
+            store = Store(warn=terminalreporter.write_line)
+        except StoreError as exc:
+            terminalreporter.write_line(f"Not saved to your history: {exc}")
+            return
+        try:
+            store.record_grade(KataResult(kata.id, shown_path(kata.learner_file()), status, tests, error, duration), "pytest")
+        finally:
+            store.close()
 
 
 def _kata_of(nodeid: str) -> str | None:
