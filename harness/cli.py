@@ -47,6 +47,15 @@ def _kata(kata_id: str) -> registry.Kata:
         raise UsageError(exc.args[0]) from None
 
 
+def _ensure(katas: list[registry.Kata], store: Store) -> None:
+    """The learner's files, made from the stubs the first time; a file deleted since is said, not remade."""
+    for kata in katas:
+        try:
+            workspace.ensure(kata, store)
+        except workspace.MissingFile as exc:
+            ui.warning(ui.console(stderr=True), f"kata: {exc}")
+
+
 def _impl(value: str | None) -> Path | None:
     if value is None:
         return None
@@ -100,12 +109,11 @@ def _grade_all(katas: list[registry.Kata], root: Path | None, limits: Limits, ou
 # --- commands ------------------------------------------------------------------------------------
 def cmd_list(args, store: Store, out) -> int:
     katas = list(registry.katas())
-    for kata in katas:
-        workspace.ensure(kata)
+    _ensure(katas, store)
     started = [k for k in katas if not workspace.is_pristine(k)]
     results = {r.kata_id: r for r in _grade_all(started, None, _limits(args), out)}
     store.record_grades(list(results.values()), "grade")
-    ui.board(out, [progress.standing(store, k, results.get(k.id)) for k in katas])
+    ui.board(out, progress.onward([progress.standing(store, k, results.get(k.id)) for k in katas]))
     return EXIT_OK
 
 
@@ -116,8 +124,7 @@ def cmd_grade(args, store: Store, out) -> int:
         katas = [_kata(i) for i in args.ids] if args.ids else list(registry.katas())
         root = _impl(args.impl)
     if root is None:
-        for kata in katas:
-            workspace.ensure(kata)
+        _ensure(katas, store)
     # A document on stdout (json, gradescope, junit) keeps stdout to itself: progress goes to stderr.
     on_screen = args.format == "text" and args.out is None
     results = _grade_all(katas, root, _limits(args), out if on_screen else ui.console(stderr=True))
@@ -157,7 +164,7 @@ def cmd_watch(args, store: Store, out) -> int:
     kata = _kata(args.id) if args.id else _default_watch_target(store)
     root = _impl(args.impl)
     if root is None:
-        workspace.ensure(kata)
+        _ensure([kata], store)
     sandbox = Sandbox(_limits(args), warm_run=[kata.id])  # slower to start, then every save is graded warm
     sandbox.warm_up(kata.id)
     banner = f"Watching {shown_path(kata.learner_file(root))}: save it to re-grade. Ctrl-C to stop."
@@ -205,9 +212,9 @@ PRACTICE_SOURCES = ("grade", "watch", "pytest")  # the grades of the learner's o
 
 def _current_result(kata: registry.Kata, store: Store, out) -> KataResult | None:
     """The grade of the learner's file as it is now: the last one recorded if the file has not
-    changed since, else a new one (recorded). None while the file is still the pristine stub."""
+    changed since, else a new one (recorded). None while there is no file or only the pristine stub."""
     path = kata.learner_file()
-    if workspace.is_pristine(kata):
+    if not path.exists() or workspace.is_pristine(kata):
         return None
     last = store.last_result(kata.id, PRACTICE_SOURCES)
     if last is not None and last[0] >= path.stat().st_mtime:
@@ -240,13 +247,15 @@ def cmd_hint(args, store: Store, out) -> int:
 
 
 def cmd_reset(args, store: Store, out) -> int:
-    if args.all == bool(args.ids):
-        raise UsageError("name the katas to reset (kata reset 02_backprop) or use --all, not both")
+    if args.all and args.ids:
+        raise UsageError("name the katas to reset or use --all, not both")
+    if not (args.all or args.ids):
+        raise UsageError("which kata? `kata reset 02_backprop` resets one (your file is backed up first), `kata reset --all` every one")
     katas = list(registry.katas()) if args.all else [_kata(i) for i in args.ids]
     for kata in katas:
         try:
-            saved = workspace.reset(kata, store.backups_dir)
-        except OSError as exc:  # e.g. no backups folder can be made beside a read-only database
+            saved = workspace.reset(kata, workspace.BACKUPS_DIR)
+        except OSError as exc:  # e.g. no backups folder can be made in a read-only checkout
             raise UsageError(f"{kata.id} was not reset, your file is untouched: {exc}") from None
         store.record_event(kata.id, "reset", str(saved or ""))
         kept = f"; your previous file is kept at {saved}" if saved else " (it was still the pristine stub)"
@@ -377,7 +386,7 @@ def cmd_draw(args, store: Store, out) -> int:
         raise UsageError(f"kata {kata.id} has no picture; `kata draw` draws {drawn}")
     root = _impl(args.impl)
     if root is None:
-        workspace.ensure(kata)
+        _ensure([kata], store)
     try:
         picture = importlib.import_module(kata.picture)
         written = picture.draw(root, Path(args.out) if args.out else None, renderer=args.renderer, seconds=args.test_timeout or 1e9)

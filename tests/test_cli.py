@@ -94,6 +94,17 @@ def test_grade_a_buggy_submission_fails_in_the_learners_words(impl, db):
     assert re.search(r"^Total \d+/\d+: 0 of 1 katas pass\.$", out, flags=re.M)
 
 
+def test_what_the_code_printed_is_shown_under_its_failure_capped(impl, db):
+    printing = BUGGY.replace("    dZ2 = A2 - y", "    print('dZ2 is', A2 - y)\n    dZ2 = A2 - y")
+    assert printing != BUGGY
+    out = kata("grade", KATA.id, "--impl", str(impl(printing)), db=db).stdout
+    block = out.split("test_backward_matches_torch[W1]:\n", 1)[1].split("\ntest_", 1)[0]
+    assert "  Your output (its last lines):\n" in block
+    printed = [line for line in block.splitlines() if line.strip().startswith("dZ2 is")]
+    assert 0 < len(printed) <= 15  # hypothesis ran it many times: the last lines only, said so
+    assert "characters before]" in block
+
+
 def test_each_likely_mistake_is_said_once_per_check(impl, db):
     result = kata("grade", KATA.id, "--impl", str(impl(BUGGY)), db=db)
     blocks = re.split(r"^test_\S+:$", result.stdout, flags=re.M)[1:]  # each failing check's details
@@ -253,6 +264,32 @@ def test_hints_aim_at_the_first_failing_function_gentlest_first(clone):
     assert "Traceback" not in board.stdout + board.stderr
 
 
+def test_the_board_times_an_attempt_from_its_start_and_points_on_after_a_pass(clone):
+    first = clone()  # a fresh clone: every file made from its stub, each attempt's start recorded
+    assert first.returncode == 0, first.stderr
+    assert board_row(first.stdout, KATA.id)[1:4] == ["not started", "-", "-"]
+    assert "time to pass: your best, from making the kata's file (or a reset) to its first pass." in first.stdout
+    time.sleep(1.1)
+    clone.learner_file().write_text(REFERENCE)
+    board = clone()
+    row = board_row(board.stdout, KATA.id)
+    assert row[1:3] == ["passing", "19/19"]
+    assert re.fullmatch(r"0:0[1-9]|0:[1-5]\d", row[3]), row  # from the file's start to this pass, not 0:00
+    assert row[5].startswith("passed; next: 03_graph"), row  # the next kata that does not pass
+    assert board_row(board.stdout, "01_chain_rule")[3] == "-"
+
+
+def test_a_deleted_kata_file_is_said_missing_not_recreated(clone):
+    assert clone("grade", "02").returncode == 1  # makes the file from the stub (and fails)
+    clone.learner_file().unlink()
+    again = clone("grade", "02")
+    assert again.returncode == 1
+    assert "kata: katas/02_backprop/backprop.py is missing (deleted or moved?): nothing was recreated. `kata reset 02_backprop` starts over from the stub." in again.stderr
+    assert "There is no file katas/02_backprop/backprop.py to grade." in again.stdout
+    assert not clone.learner_file().exists()
+    assert clone("reset", "02").returncode == 0 and clone.learner_file().exists()
+
+
 def test_a_hint_with_square_brackets_prints_them(clone):
     """rich would read `[eps, 1 - eps]` as markup and drop it; every string reaches the screen as written."""
     clone.learner_file().parent.mkdir(parents=True, exist_ok=True)
@@ -277,7 +314,7 @@ def test_reset_backs_the_learners_file_up_and_prints_where(clone):
     assert match, result.stdout
     backup = Path(match[1])
     assert backup.read_text() == mine
-    assert backup.is_relative_to(clone.db.parent / "backups")
+    assert backup.is_relative_to(clone.root / "katas" / ".backups")  # beside the learner's files, wherever the database is
     assert target.read_bytes() == KATA.pristine_path.read_bytes()
 
     again = clone("reset", KATA.id)  # nothing of the learner's left to keep
@@ -288,7 +325,9 @@ def test_reset_backs_the_learners_file_up_and_prints_where(clone):
 def test_reset_needs_ids_or_all(clone):
     result = clone("reset")
     assert result.returncode == 2
-    assert result.stderr.strip() == "kata: name the katas to reset (kata reset 02_backprop) or use --all, not both"
+    assert result.stderr.strip() == "kata: which kata? `kata reset 02_backprop` resets one (your file is backed up first), `kata reset --all` every one"
+    both = clone("reset", "02", "--all")
+    assert both.returncode == 2 and both.stderr.strip() == "kata: name the katas to reset or use --all, not both"
 
 
 def test_solution_before_passing_refuses_without_a_terminal_and_shows_a_diff_with_yes(clone):

@@ -134,11 +134,29 @@ class KataDir(pytest.Directory):
         self.learner: LearnerModule | None = None  # set by the `learner` fixture
 
     def collect(self):
-        if self.path == self.kata.learner_file().parent and workspace.ensure(self.kata):
-            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None:
-                reporter.write_line(f"created {shown_path(self.kata.learner_file())} from the pristine stub")
+        if self.path == self.kata.learner_file().parent and not self.kata.learner_file().exists():
+            self._make_learner_file()
         yield SpecModule.from_parent(self, path=self.path / self.kata.filename)
+
+
+    def _make_learner_file(self) -> None:
+        """The learner's file from the stub, the first time (workspace.ensure); said on the terminal."""
+        from harness.practice.store import Store, StoreError
+
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        say = reporter.write_line if reporter is not None else (lambda line: None)
+        try:
+            store = Store(warn=say)
+        except StoreError as exc:
+            say(str(exc))
+            return
+        try:
+            if workspace.ensure(self.kata, store):
+                say(f"created {shown_path(self.kata.learner_file())} from the pristine stub")
+        except workspace.MissingFile as exc:
+            say(str(exc))
+        finally:
+            store.close()
 
 
 class SpecModule(pytest.Module):
@@ -254,7 +272,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.user_properties.append(("mistake", found.id))
             report.user_properties.append(("diagnosis", found.text))
         if printed.strip() and isinstance(report.longrepr, str):
-            report.longrepr += f"\n\nYour code printed (its last lines):\n{_tail(printed)}"
+            report.longrepr += f"\n\nYour output (its last lines):\n{_tail(printed)}"
     return report
 
 

@@ -244,11 +244,6 @@ class Store:
                 raise
             self.warn(f"Not saved to your history: {what}; {self.path} cannot be written ({exc}).")
 
-    @property
-    def backups_dir(self) -> Path:
-        """Where learners' files are copied before anything replaces them; beside the database."""
-        return self.path.parent / "backups"
-
     def close(self) -> None:
         self._db.close()
 

@@ -61,7 +61,7 @@ def points(score: float | None, max_score: float | None) -> str:
 
 def board(out: Console, standings: list[Standing]) -> None:
     table = Table(box=_box(out), title="Your katas", title_justify="left", expand=False)
-    for column in ("kata", "status", "score", "best time", "hints", "next"):
+    for column in ("kata", "status", "score", "time to pass", "hints", "next"):
         table.add_column(column, overflow="fold", max_width=70 if column == "next" else None)
     for s in standings:
         table.add_row(
@@ -75,6 +75,7 @@ def board(out: Console, standings: list[Standing]) -> None:
     out.print(table)
     passed = sum(s.state == PASSING for s in standings)
     out.print(f"{passed} of {len(standings)} katas pass. `kata grade ID` for details, `kata hint ID` for a hint.")
+    out.print("time to pass: your best, from making the kata's file (or a reset) to its first pass.", style="dim")
 
 
 EXAMPLE = "Smallest failing example:"
