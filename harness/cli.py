@@ -263,6 +263,24 @@ def cmd_reset(args, store: Store, out) -> int:
     return EXIT_OK
 
 
+def _without_docstrings(source: str) -> str:
+    """`source` without its docstrings (module, classes, functions); as it is when it does not parse."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    drop = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                drop.update(range(first.lineno, first.end_lineno + 1))
+    return "".join(line for n, line in enumerate(source.splitlines(keepends=True), 1) if n not in drop)
+
+
 def cmd_solution(args, store: Store, out) -> int:
     kata = _kata(args.id)
     passed = any(g.status == Status.PASS.value for g in store.grades(kata.id))
@@ -276,8 +294,12 @@ def cmd_solution(args, store: Store, out) -> int:
     store.record_event(kata.id, "solution", "passed" if passed else "not passed")
     mine = kata.learner_file()
     ours = kata.solution_path
-    mine_lines = mine.read_text().splitlines(keepends=True) if mine.exists() else []
-    diff = difflib.unified_diff(mine_lines, ours.read_text().splitlines(keepends=True), shown_path(mine), shown_path(ours))
+    mine_text = mine.read_text() if mine.exists() else ""
+    if not args.full:  # docstrings differ between stub and reference everywhere: the code is what to compare
+        mine_text, ours_text = _without_docstrings(mine_text), _without_docstrings(ours.read_text())
+    else:
+        ours_text = ours.read_text()
+    diff = difflib.unified_diff(mine_text.splitlines(keepends=True), ours_text.splitlines(keepends=True), shown_path(mine), shown_path(ours))
     text = "".join(diff)
     if ui.fancy(out):
         from rich.syntax import Syntax
@@ -466,6 +488,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("solution", help="diff your file against the reference (recorded)")
     c.add_argument("id", metavar="ID")
     c.add_argument("--yes", action="store_true", help="show it even if you have not passed yet")
+    c.add_argument("--full", action="store_true", help="docstrings too (by default the diff compares the code)")
     c = sub.add_parser("history", help="past grades and mock interviews")
     c.add_argument("id", nargs="?", metavar="ID")
     c.add_argument("--limit", type=int, default=30, help="rows to show (default %(default)s)")

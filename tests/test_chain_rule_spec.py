@@ -405,3 +405,14 @@ def test_every_composition_is_within_tolerance_with_a_wide_margin():
             torch_says = oracle.composition_derivative(f, g, x)
             allowed = tol.CHAIN_ATOL + tol.CHAIN_RTOL * np.abs(torch_says)
             assert (np.abs(ours - torch_says) / allowed).max() < 0.1, f.text(g.text("x"))
+
+
+def test_a_function_passed_where_x_values_belong_is_said_in_words(submission):
+    """f_grad(g) instead of f_grad(g(x)): a sentence naming f_grad, not NumPy's ufunc loop error."""
+    source = overriding("""
+        def compose_grad(f_grad, g, g_grad):
+            return lambda x: f_grad(g) * g_grad(x)
+    """)
+    message = failures(grade(submission, source))["test_compose_grad_matches_torch"]
+    assert "f_grad() takes x values (a number or an array), but it was given a function, not values of x" in message
+    assert "ufunc" not in message

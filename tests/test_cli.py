@@ -344,8 +344,12 @@ def test_solution_before_passing_refuses_without_a_terminal_and_shows_a_diff_wit
     assert lines[:2] == ["--- katas/02_backprop/backprop.py", "+++ solutions/02_backprop/backprop.py"]
     assert "+    dZ2 = (A2 - y) / n  # (N, 1)" in lines
     assert '-    raise NotImplementedError("backward() is not implemented yet (Task 02.4)")' in lines
+    # The code, not the docstrings: the stub's docstring of backward() is the same code's, not a change.
+    assert not any(line.startswith(("-", "+")) and '"""' in line for line in lines[2:]), shown.stdout
+    full = clone("solution", KATA.id, "--yes", "--full")
+    assert any(line.startswith(("-", "+")) and '"""' in line for line in full.stdout.splitlines()[2:])
     with sqlite3.connect(clone.db) as con:
-        assert con.execute("SELECT kind, detail FROM events").fetchall() == [("solution", "not passed")]
+        assert con.execute("SELECT kind, detail FROM events").fetchall() == [("solution", "not passed")] * 2
 
 
 # --- history -------------------------------------------------------------------------------------

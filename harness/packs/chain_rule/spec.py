@@ -91,10 +91,23 @@ def test_nested_grad_on_arrays(learner, p: Points):
 
 
 # --- Task 01.4: compose_grad ----------------------------------------------------------------------
+def handed(name: str, function):
+    """A function handed to compose_grad, which says so when it is given something other than x values
+    (`f_grad(g)`), rather than NumPy's "loop of ufunc does not support argument 0 of type function"."""
+
+    def checked(t):
+        if isinstance(t, bool) or not isinstance(t, (int, float, np.ndarray, np.generic)):
+            given = "a function, not values of x" if callable(t) else describe(t)
+            raise TypeError(f"{name}() takes x values (a number or an array), but it was given {given}")
+        return function(t)
+
+    return checked
+
+
 @given(c=compositions(oracle.ELEMENTARY, tol.COMPOSE_RANGE))
 def test_compose_grad_matches_torch(learner, c: Composition):
     with example_on_failure(c):
-        f_grad, g, g_grad = c.f.numpy_grad(), c.g.numpy(), c.g.numpy_grad()
+        f_grad, g, g_grad = handed("f_grad", c.f.numpy_grad()), handed("g", c.g.numpy()), handed("g_grad", c.g.numpy_grad())
         h = learner.compose_grad(f_grad, g, g_grad)
         if not callable(h):
             raise KataFailure(
