@@ -111,7 +111,13 @@ def report(result: KataResult, *, why: bool = False, cross: str = "x", rows: int
     if not failing:
         return [_indent(result.error)] if result.error else []
     messages = {t.name: (explained(t) if why else t.message) or result.error or "failed" for t in failing}
-    checks = [f"  {cross} {t.name}: {messages[t.name].splitlines()[0]}" for t in failing]
+    # One line per failing check; checks failing with the very same message (a stub, a file that
+    # does not parse) share theirs.
+    groups: dict[str, list[str]] = {}
+    for t in failing:
+        groups.setdefault(messages[t.name], []).append(t.name)
+    checks = [f"  {cross} {', '.join(names[:3])}{f' and {len(names) - 3} more' if len(names) > 3 else ''}: {message.splitlines()[0]}"
+              for message, names in groups.items()]  # fmt: skip
     if width:
         checks = [line if len(line) <= width else line[: width - 3] + "..." for line in checks]
     # The details of each different failure (the first only when rows are counted), each example once.
