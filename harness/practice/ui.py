@@ -132,7 +132,8 @@ def report(result: KataResult, *, why: bool = False, cross: str = "x", rows: int
             first = False
     detail_lines = []
     for name, rest in blocks:
-        detail_lines.append(f"{name}:" if rows is None or len(failing) == 1 else f"First failure, {name}:")
+        first_of_many = rows is not None and name == failing[0].name and len(failing) > 1
+        detail_lines.append(f"First failure, {name}:" if first_of_many else f"{name}:")
         detail_lines += [_indent(line) for line in rest.splitlines() if line.strip()]
     example_lines = []
     for example, names in examples.items():
