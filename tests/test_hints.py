@@ -56,3 +56,16 @@ def test_each_task_gets_a_nudge_a_concept_and_a_shape_that_says_it_reveals_the_a
             assert len(given) == 3, (kata.id, task)
             assert given[-1].startswith("This gives the answer away"), (kata.id, task)
             assert not any(h.startswith("This gives") for h in given[:-1]), (kata.id, task)
+
+
+def test_a_mocks_hints_do_not_use_up_the_practice_ones(tmp_path):
+    """After practice hint 1 and a hint in a mock, practice goes on with hint 2 (the issue's case)."""
+    from harness.practice.store import Store
+
+    store = Store(tmp_path / "progress.sqlite3")
+    session = store.start_session("mock", {})
+    store.record_event(BACKPROP.id, "hint", "backward")  # practice
+    store.record_event(BACKPROP.id, "hint", "backward", session)  # in the mock
+    practice = hints.counts([d for _, d in store.events(BACKPROP.id, "hint", practice=True)])
+    store.close()
+    assert hints.next_hint(BACKPROP, "backward", practice).number == 2
