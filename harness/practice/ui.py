@@ -106,7 +106,7 @@ def verdict(out: Console, result: KataResult, *, details: bool = True, why: bool
 
 
 def report(result: KataResult, *, why: bool = False, cross: str = "x", rows: int | None = None, width: int = 0) -> list[str]:
-    """The lines under a verdict's headline (see verdict); with rows, each check's line cut to width."""
+    """The lines under a verdict's headline (see verdict); with rows, fitted to rows of `width` columns."""
     failing = [t for t in result.tests if t.status is not Status.PASS]
     if not failing:
         return [_indent(result.error)] if result.error else []
@@ -118,8 +118,6 @@ def report(result: KataResult, *, why: bool = False, cross: str = "x", rows: int
         groups.setdefault(messages[t.name], []).append(t.name)
     checks = [f"  {cross} {', '.join(names[:3])}{f' and {len(names) - 3} more' if len(names) > 3 else ''}: {message.splitlines()[0]}"
               for message, names in groups.items()]  # fmt: skip
-    if width:
-        checks = [line if len(line) <= width else line[: width - 3] + "..." for line in checks]
     # The details of each different failure (the first only when rows are counted), each example once.
     blocks, examples, first = [], {}, True
     for t in failing:
@@ -149,22 +147,29 @@ def report(result: KataResult, *, why: bool = False, cross: str = "x", rows: int
     tail.append(f"{passed} of {len(result.tests)} checks pass, score {points(result.score, result.max_score)}."
                 f" First to fix: {failing[0].name}.")  # fmt: skip
     if rows is not None:
-        checks, detail_lines, example_lines = _fit(rows - len(tail), checks, detail_lines, example_lines, result.kata_id)
+
+        def height(line: str) -> int:  # the rows a line takes once the terminal wraps it
+            return max(1, -(-len(line) // width)) if width else 1
+
+        room = rows - sum(map(height, tail))
+        checks = _cut(checks, max(3, room // 3), height, "failing checks", result.kata_id)
+        room -= sum(map(height, checks))
+        example_lines = _cut(example_lines, max(3, room // 3), height, "lines of the example", result.kata_id)
+        detail_lines = _cut(detail_lines, room - sum(map(height, example_lines)), height, "lines", result.kata_id)
     return checks + detail_lines + example_lines + tail
 
 
-def _fit(rows: int, checks: list[str], details: list[str], example: list[str], kata_id: str) -> tuple[list[str], ...]:
-    """Cut the three parts to `rows` lines: checks to a third, then the example, then the details."""
-    def cut(lines: list[str], room: int, what: str) -> list[str]:
-        if len(lines) <= room:
-            return lines
-        room = max(room, 1)
-        return lines[: room - 1] + [f"  ... {len(lines) - room + 1} more {what} (`kata grade {kata_id}` shows them all)"]
-
-    checks = cut(checks, max(3, rows // 3), "failing checks")
-    example = cut(example, max(3, min(len(example), (rows - len(checks)) // 3)), "lines of the example")
-    details = cut(details, rows - len(checks) - len(example), "lines")
-    return checks, details, example
+def _cut(lines: list[str], room: int, height, what: str, kata_id: str) -> list[str]:
+    """The first lines that fit in `room` rows, and a last one that says how many more there are."""
+    if sum(map(height, lines)) <= room:
+        return lines
+    kept, used = [], 1  # a row for the "more" line
+    for line in lines:
+        if used + height(line) > room:
+            break
+        kept.append(line)
+        used += height(line)
+    return kept + [f"  ... {len(lines) - len(kept)} more {what} (`kata grade {kata_id}` shows them all)"]
 
 
 def explained(test: TestResult) -> str | None:
