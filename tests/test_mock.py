@@ -149,3 +149,22 @@ def test_a_new_mock_says_where_an_unfinished_one_is(tmp_path):
     child.expect("Session saved")
     child.expect(pexpect.EOF)
     assert mock_session.Session.load(earlier.path).phase == "coding"  # untouched
+
+
+def test_a_save_during_a_grade_cancels_it(tmp_path):
+    """An endless train() saved, then the fix at once: the endless version's grade is dropped, never shown."""
+    child = start(tmp_path, "--minutes", "1", "--katas", "02_backprop", "--questions", "0")
+    child.expect("The clock is running")
+    child.expect("fail")  # the stub, graded at the start
+    stub = session_folder(tmp_path) / "02_backprop" / "backprop.py"
+    reference = solution_source("02_backprop")
+    stub.write_text(reference.replace("    for _ in range(epochs):\n", "    while True:\n"))  # 10 s per train() check
+    time.sleep(1.5)  # its grade is running
+    stub.write_text(reference)
+    child.expect("pass", timeout=60)
+    assert "timed out" not in child.before
+    child.send("e")
+    child.expect("Report:")
+    child.expect(pexpect.EOF)
+    state = mock_session.Session.load(session_folder(tmp_path)).state["02_backprop"]
+    assert state.status == "pass" and not any("timed out" in seen for seen in state.seen)

@@ -93,7 +93,7 @@ class Interview:
     def __init__(self, session: Session, store: Store, out: Console, sandbox: Sandbox) -> None:
         self.session, self.store, self.out, self.sandbox = session, store, out, sandbox
         self.last_hint: str | None = None
-        self.results: queue.Queue[tuple[str, KataResult]] = queue.Queue()
+        self.results: queue.Queue[tuple[str, KataResult | None]] = queue.Queue()
         self.grading: str | None = None
         self.last_results: dict[str, KataResult] = {}  # each kata's newest grade, for aiming hints
 
@@ -162,8 +162,10 @@ class Interview:
         if path.exists():
             keep_version(self.session, kata_id)
 
-        def work() -> None:
-            self.results.put((kata_id, self.sandbox.grade(kata_id, self.session.path)))
+        graded = signature(path)
+
+        def work() -> None:  # a save meanwhile cancels this grade: the newer file is graded next
+            self.results.put((kata_id, self.sandbox.grade(kata_id, self.session.path, cancelled=lambda: signature(path) != graded)))
 
         threading.Thread(target=work, daemon=True).start()
 
@@ -171,6 +173,8 @@ class Interview:
         while not self.results.empty():
             kata_id, result = self.results.get()
             self.grading = None
+            if result is None:  # cancelled by a newer save, which code() has queued
+                continue
             self.apply(result, regrade=True)
             self.store.record_grade(result, "mock", self.session.store_id)
             if not self.out.is_terminal:
