@@ -1,7 +1,7 @@
 """Set up the project's virtual environment when needed, then run `kata` or the project's tests.
 
     python3 bootstrap.py [KATA ARGS...]   # e.g. no args: your board; `grade 02_backprop`; `--help`
-    python3 bootstrap.py test [PYTEST ARGS...]
+    python3 bootstrap.py test [PYTEST ARGS...]   # the project's own tests: pytest tests
 
 Needs only Python 3.11+ and pip. The first run creates .venv and installs the project with its
 dependencies (torch pinned to the 2.13.0 CPU build); later runs reinstall only when pyproject.toml
@@ -49,7 +49,9 @@ def main(argv: list[str]) -> int:
     except subprocess.CalledProcessError as exc:
         sys.exit(f"Setting up .venv failed (exit {exc.returncode}); the pip output above says why.")
     if argv[:1] == ["test"]:
-        command = [str(BIN / "python"), "-m", "pytest", *argv[1:]]
+        # The project's own tests (plain pytest grades the katas), unless paths to run are given.
+        named = [arg for arg in argv[1:] if not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists()]
+        command = [str(BIN / "python"), "-m", "pytest", *([] if named else ["tests"]), *argv[1:]]
     else:
         command = [str(BIN / "kata"), *argv]
     os.chdir(ROOT)

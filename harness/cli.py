@@ -47,6 +47,15 @@ def _kata(kata_id: str) -> registry.Kata:
         raise UsageError(exc.args[0]) from None
 
 
+def _ensure(katas: list[registry.Kata], store: Store) -> None:
+    """The learner's files, made from the stubs the first time; a file deleted since is said, not remade."""
+    for kata in katas:
+        try:
+            workspace.ensure(kata, store)
+        except workspace.MissingFile as exc:
+            ui.warning(ui.console(stderr=True), f"kata: {exc}")
+
+
 def _impl(value: str | None) -> Path | None:
     if value is None:
         return None
@@ -100,12 +109,11 @@ def _grade_all(katas: list[registry.Kata], root: Path | None, limits: Limits, ou
 # --- commands ------------------------------------------------------------------------------------
 def cmd_list(args, store: Store, out) -> int:
     katas = list(registry.katas())
-    for kata in katas:
-        workspace.ensure(kata)
+    _ensure(katas, store)
     started = [k for k in katas if not workspace.is_pristine(k)]
     results = {r.kata_id: r for r in _grade_all(started, None, _limits(args), out)}
     store.record_grades(list(results.values()), "grade")
-    ui.board(out, [progress.standing(store, k, results.get(k.id)) for k in katas])
+    ui.board(out, progress.onward([progress.standing(store, k, results.get(k.id)) for k in katas]))
     return EXIT_OK
 
 
@@ -116,8 +124,7 @@ def cmd_grade(args, store: Store, out) -> int:
         katas = [_kata(i) for i in args.ids] if args.ids else list(registry.katas())
         root = _impl(args.impl)
     if root is None:
-        for kata in katas:
-            workspace.ensure(kata)
+        _ensure(katas, store)
     # A document on stdout (json, gradescope, junit) keeps stdout to itself: progress goes to stderr.
     on_screen = args.format == "text" and args.out is None
     results = _grade_all(katas, root, _limits(args), out if on_screen else ui.console(stderr=True))
@@ -128,7 +135,7 @@ def cmd_grade(args, store: Store, out) -> int:
         text_out = out if on_screen else ui.Console(file=text, width=120, soft_wrap=True, markup=False)
         text_out.print(f"Learner code ran in: {spawn.isolation().describe()} (see `kata doctor`).", markup=False, style="dim")
         for result in results:
-            ui.verdict(text_out, result)
+            ui.verdict(text_out, result, why=args.explain)
         passed = sum(r.status is Status.PASS for r in results)
         total = ui.points(sum(r.score for r in results), sum(r.max_score for r in results))
         text_out.print(f"Total {total}: {passed} of {len(results)} katas pass.")
@@ -157,18 +164,34 @@ def cmd_watch(args, store: Store, out) -> int:
     kata = _kata(args.id) if args.id else _default_watch_target(store)
     root = _impl(args.impl)
     if root is None:
-        workspace.ensure(kata)
+        _ensure([kata], store)
     sandbox = Sandbox(_limits(args), warm_run=[kata.id])  # slower to start, then every save is graded warm
     sandbox.warm_up(kata.id)
     banner = f"Watching {shown_path(kata.learner_file(root))}: save it to re-grade. Ctrl-C to stop."
     out.print(banner)
+    shown: list[KataResult] = []  # the verdict on screen, stale once a save lands
+
+    def grading() -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if not ui.fancy(out):
+            out.print(f"[{stamp}] saved: grading...")
+            out.file.flush()
+            return
+        out.clear()
+        out.print(banner)
+        out.print(ui.Text(f"[{stamp}] grading...", style="bold cyan"))
+        if shown:
+            out.print(ui.Text("Stale, from before your last save:", style="dim"))
+            ui.verdict(out, shown[-1], details=False)
 
     def show(result: KataResult) -> None:
+        shown[:] = [result]
         if ui.fancy(out):
             out.clear()
             out.print(banner)
         out.print(f"[{time.strftime('%H:%M:%S')}] ", end="")
-        ui.verdict(out, result)
+        # On a terminal the report fits the window (header, checks, first failure, summary last).
+        ui.verdict(out, result, why=args.explain, rows=max(out.height - 1, 12) if ui.fancy(out) else None)
         out.file.flush()
         if root is None:
             store.record_grade(result, "watch")
@@ -176,7 +199,7 @@ def cmd_watch(args, store: Store, out) -> int:
     from harness.practice.watch import watch
 
     try:
-        watch(kata, sandbox, show, root)
+        watch(kata, sandbox, show, root, on_grading=grading)
     except KeyboardInterrupt:
         out.print("\nStopped watching.")
     finally:
@@ -184,32 +207,78 @@ def cmd_watch(args, store: Store, out) -> int:
     return EXIT_OK
 
 
+PRACTICE_SOURCES = ("grade", "watch", "pytest")  # the grades of the learner's own files in katas/
+
+
+def _current_result(kata: registry.Kata, store: Store, out) -> KataResult | None:
+    """The grade of the learner's file as it is now: the last one recorded if the file has not
+    changed since, else a new one (recorded). None while there is no file or only the pristine stub."""
+    path = kata.learner_file()
+    if not path.exists() or workspace.is_pristine(kata):
+        return None
+    last = store.last_result(kata.id, PRACTICE_SOURCES)
+    if last is not None and last[0] >= path.stat().st_mtime:
+        return last[1]
+    result = _grade_all([kata], None, Limits(), out)[0]
+    store.record_grade(result, "grade")
+    return result
+
+
 def cmd_hint(args, store: Store, out) -> int:
+    from harness.practice import hints
+
     kata = _kata(args.id)
-    used = len(store.events(kata.id, "hint"))
-    if used >= len(kata.hints):
-        out.print(f"All {len(kata.hints)} hints for {kata.id} are already shown:")
-        for number, hint in enumerate(kata.hints, 1):
-            out.print(f"  {number}. {hint}")
+    result = _current_result(kata, store, out)
+    if result is not None and result.status is Status.PASS:
+        out.print(f"Every check of {kata.id} passes: no hint needed. `kata solution {kata.id}` shows the reference.")
         return EXIT_OK
-    store.record_event(kata.id, "hint", str(used + 1))
-    out.print(f"Hint {used + 1} of {len(kata.hints)} for {kata.id}:\n  {kata.hints[used]}")
+    task = hints.failing_task(kata, result) if result is not None else next(iter(kata.task_hints), None)
+    used = hints.counts([detail for _, detail in store.events(kata.id, "hint", practice=True)])
+    hint = hints.next_hint(kata, task, used)
+    if hint.text is None:
+        given = hints.hints_for(kata, hint.task)
+        out.print(f"All {len(given)} hints {hint.about(kata)} are already shown:")
+        for number, text in enumerate(given, 1):
+            out.print(f"  {number}. {text}")
+        return EXIT_OK
+    store.record_event(kata.id, "hint", hint.task)
+    out.print(f"{hint.heading(kata)}:\n  {hint.text}")
     return EXIT_OK
 
 
 def cmd_reset(args, store: Store, out) -> int:
-    if args.all == bool(args.ids):
-        raise UsageError("name the katas to reset (kata reset 02_backprop) or use --all, not both")
+    if args.all and args.ids:
+        raise UsageError("name the katas to reset or use --all, not both")
+    if not (args.all or args.ids):
+        raise UsageError("which kata? `kata reset 02_backprop` resets one (your file is backed up first), `kata reset --all` every one")
     katas = list(registry.katas()) if args.all else [_kata(i) for i in args.ids]
     for kata in katas:
         try:
-            saved = workspace.reset(kata, store.backups_dir)
-        except OSError as exc:  # e.g. no backups folder can be made beside a read-only database
+            saved = workspace.reset(kata, workspace.BACKUPS_DIR)
+        except OSError as exc:  # e.g. no backups folder can be made in a read-only checkout
             raise UsageError(f"{kata.id} was not reset, your file is untouched: {exc}") from None
         store.record_event(kata.id, "reset", str(saved or ""))
         kept = f"; your previous file is kept at {saved}" if saved else " (it was still the pristine stub)"
         out.print(f"reset {shown_path(kata.learner_file())}{kept}")
     return EXIT_OK
+
+
+def _without_docstrings(source: str) -> str:
+    """`source` without its docstrings (module, classes, functions); as it is when it does not parse."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    drop = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                drop.update(range(first.lineno, first.end_lineno + 1))
+    return "".join(line for n, line in enumerate(source.splitlines(keepends=True), 1) if n not in drop)
 
 
 def cmd_solution(args, store: Store, out) -> int:
@@ -225,8 +294,12 @@ def cmd_solution(args, store: Store, out) -> int:
     store.record_event(kata.id, "solution", "passed" if passed else "not passed")
     mine = kata.learner_file()
     ours = kata.solution_path
-    mine_lines = mine.read_text().splitlines(keepends=True) if mine.exists() else []
-    diff = difflib.unified_diff(mine_lines, ours.read_text().splitlines(keepends=True), shown_path(mine), shown_path(ours))
+    mine_text = mine.read_text() if mine.exists() else ""
+    if not args.full:  # docstrings differ between stub and reference everywhere: the code is what to compare
+        mine_text, ours_text = _without_docstrings(mine_text), _without_docstrings(ours.read_text())
+    else:
+        ours_text = ours.read_text()
+    diff = difflib.unified_diff(mine_text.splitlines(keepends=True), ours_text.splitlines(keepends=True), shown_path(mine), shown_path(ours))
     text = "".join(diff)
     if ui.fancy(out):
         from rich.syntax import Syntax
@@ -238,12 +311,13 @@ def cmd_solution(args, store: Store, out) -> int:
 
 
 def cmd_history(args, store: Store, out) -> int:
-    grades = store.grades(args.id)
+    kata_id = _kata(args.id).id if args.id else None
+    grades = store.grades(kata_id)
     rows = [(g.at, g.kata_id, g.source, g.status, ui.points(g.score, g.max_score)) for g in grades[-args.limit :]]
     if not rows:
         out.print("No grades yet: `kata grade` or `kata watch` records them.")
     else:
-        ui.history_table(out, rows, f"Last {len(rows)} grades" + (f" of {args.id}" if args.id else ""))
+        ui.history_table(out, rows, f"Last {len(rows)} grades" + (f" of {kata_id}" if kata_id else ""))
     sessions = store.sessions("mock")
     if sessions:
         ui.history_table(
@@ -268,8 +342,7 @@ def cmd_mock(args, store: Store, out) -> int:
     if args.questions < 0:
         raise UsageError("--questions must be 0 or more")
     if args.katas:
-        for kata_id in args.katas.split(","):
-            _kata(kata_id)
+        args.katas = ",".join(_kata(i).id for i in args.katas.split(","))
     return mock.run(args, store, out)
 
 
@@ -310,9 +383,7 @@ def cmd_batch(args, store: Store, out) -> int:
 def cmd_gradescope_package(args, store: Store, out) -> int:
     from harness.instructor import gradescope
 
-    ids = args.katas.split(",") if args.katas else []
-    for kata_id in ids:
-        _kata(kata_id)
+    ids = [_kata(i).id for i in args.katas.split(",")] if args.katas else []
     path = gradescope.build(ids, Path(args.out))
     out.print(f"wrote {shown_path(path)}: upload it as the autograder of a Gradescope programming assignment")
     return EXIT_OK
@@ -337,7 +408,7 @@ def cmd_draw(args, store: Store, out) -> int:
         raise UsageError(f"kata {kata.id} has no picture; `kata draw` draws {drawn}")
     root = _impl(args.impl)
     if root is None:
-        workspace.ensure(kata)
+        _ensure([kata], store)
     try:
         picture = importlib.import_module(kata.picture)
         written = picture.draw(root, Path(args.out) if args.out else None, renderer=args.renderer, seconds=args.test_timeout or 1e9)
@@ -401,13 +472,15 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("ids", nargs="*", metavar="ID", help="katas to grade (default: all)")
     c.add_argument("--impl", metavar="DIR", help="grade DIR/<id>/<module>.py, or a notebook NB.ipynb, instead of katas/ (not recorded)")
     c.add_argument("--format", choices=formats.FORMATS, default="text")
+    c.add_argument("--explain", action="store_true", help="with a likely mistake, also say why it is wrong and how to fix it")
     c.add_argument("--out", metavar="FILE", help="write the result here instead of the terminal")
     limits(c)
     c = sub.add_parser("watch", help="re-grade a kata on every save")
     c.add_argument("id", nargs="?", metavar="ID", help="default: the first kata in progress")
     c.add_argument("--impl", metavar="DIR", help="watch DIR/<id>/<module>.py instead of katas/ (not recorded)")
+    c.add_argument("--explain", action="store_true", help="with a likely mistake, also say why it is wrong and how to fix it")
     limits(c)
-    c = sub.add_parser("hint", help="show the next hint for a kata (recorded)")
+    c = sub.add_parser("hint", help="the next hint for the first function of a kata that fails (recorded)")
     c.add_argument("id", metavar="ID")
     c = sub.add_parser("reset", help="restore pristine stubs; your file is backed up first")
     c.add_argument("ids", nargs="*", metavar="ID")
@@ -415,6 +488,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("solution", help="diff your file against the reference (recorded)")
     c.add_argument("id", metavar="ID")
     c.add_argument("--yes", action="store_true", help="show it even if you have not passed yet")
+    c.add_argument("--full", action="store_true", help="docstrings too (by default the diff compares the code)")
     c = sub.add_parser("history", help="past grades and mock interviews")
     c.add_argument("id", nargs="?", metavar="ID")
     c.add_argument("--limit", type=int, default=30, help="rows to show (default %(default)s)")

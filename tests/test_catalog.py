@@ -23,6 +23,7 @@ from conftest import ROOT, run
 from harness.instructor import catalog, verify
 from harness.grading import registry
 from harness.grading.results import Status
+from harness.grading.text import split_diagnosis
 
 ENTRIES = [entry for kata_id in catalog.kata_ids() for entry in catalog.load(kata_id).entries]
 MISTAKES = [entry for entry in ENTRIES if entry.kind == catalog.MISTAKE]
@@ -77,7 +78,7 @@ def test_a_failure_reads_sentence_then_mistake_then_numbers_then_example(mistake
     failure = next(t for t in result.failing if t.name == test)
     lines = failure.message.splitlines()
     assert re.match(sentence, lines[0]), lines[0]
-    assert lines[1] == f"Likely mistake: {catalog.load('02_backprop').mistake(mistake).diagnosis}"
+    assert lines[1] == f"Likely mistake: {split_diagnosis(catalog.load('02_backprop').mistake(mistake).diagnosis)[0]}"
     assert failure.diagnosis and failure.mistake == mistake
     example = lines.index("Smallest failing example:")
     if numbers is not None:

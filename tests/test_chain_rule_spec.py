@@ -19,6 +19,7 @@ from conftest import failures, solution_source, verdicts
 from harness.instructor import catalog
 from harness.grading import registry
 from harness.grading import tolerances as tol
+from harness.grading.text import split_diagnosis
 from harness.packs.chain_rule import oracle
 
 KATA = "01_chain_rule"
@@ -42,7 +43,8 @@ def grade(submission, source: str) -> dict[str, str | None]:
 
 
 def diagnosis(mistake: str) -> str:
-    return "Likely mistake: " + catalog.load(KATA).mistake(mistake).diagnosis
+    """The likely-mistake line a failure shows: what the numbers show, not yet why (that is --explain)."""
+    return "Likely mistake: " + split_diagnosis(catalog.load(KATA).mistake(mistake).diagnosis)[0]
 
 
 def overriding(code: str) -> str:
@@ -292,8 +294,8 @@ def test_a_wrong_symbolic_derivative_fails_with_values_and_proof(submission):
     assert values[1] == diagnosis("inner_forgotten")
     assert "    -3               -0.8390715291      5.034429174" in values  # x, yours, torch's
     assert failed["test_sin_square_grad_symbolic_is_exact"] == (
-        "sin_square_grad_symbolic() is cos(x**2 + 1), which is not exactly d/dx sin(x**2 + 1) = 2*x*cos(x**2 + 1):"
-        " sympy.simplify(yours - that) is (1 - 2*x)*cos(x**2 + 1), not 0.\n" + diagnosis("inner_forgotten")
+        "sin_square_grad_symbolic() is cos(x**2 + 1), which is not exactly d/dx sin(x**2 + 1):"
+        " sympy.simplify(yours - the derivative) is (1 - 2*x)*cos(x**2 + 1), not 0.\n" + diagnosis("inner_forgotten")
     )
 
 
@@ -301,7 +303,7 @@ def test_a_wrong_symbolic_derivative_fails_with_values_and_proof(submission):
     ("answer", "check", "says"),
     [
         ("'2*x*cos(x**2 + 1)'", "test_sin_square_grad_symbolic_is_exact", "is the string '2*x*cos(x**2 + 1)': return a sympy expression"),
-        ("sympy.Derivative(sympy.sin(x**2 + 1), x)", "test_sin_square_grad_symbolic_is_exact", "work the Derivative out (or call .doit() on it)"),
+        ("sympy.Derivative(sympy.sin(x**2 + 1), x)", "test_sin_square_grad_symbolic_is_exact", "it still holds an unevaluated Derivative"),
         ("2 * x * sympy.cos(x**2 + y)", "test_sin_square_grad_symbolic_values", "it contains y, but should depend on x only"),
     ],
 )
@@ -347,7 +349,7 @@ def test_chain_rule_left_unevaluated_is_not_outer_times_inner(submission):
     # Its value is right once f and g are known; its form is not the chain rule.
     assert set(failed) == {"test_chain_rule_symbolic_is_outer_times_inner"}
     message = failed["test_chain_rule_symbolic_is_outer_times_inner"]
-    assert message.startswith("chain_rule_symbolic() is Derivative(f(g(x)), x); write it as a product:")
+    assert message.startswith("chain_rule_symbolic() is Derivative(f(g(x)), x), which is not a product with the inner function's derivative")
     assert "Likely mistake" not in message  # its values are right: no slip of the catalog explains it
 
 
@@ -403,3 +405,14 @@ def test_every_composition_is_within_tolerance_with_a_wide_margin():
             torch_says = oracle.composition_derivative(f, g, x)
             allowed = tol.CHAIN_ATOL + tol.CHAIN_RTOL * np.abs(torch_says)
             assert (np.abs(ours - torch_says) / allowed).max() < 0.1, f.text(g.text("x"))
+
+
+def test_a_function_passed_where_x_values_belong_is_said_in_words(submission):
+    """f_grad(g) instead of f_grad(g(x)): a sentence naming f_grad, not NumPy's ufunc loop error."""
+    source = overriding("""
+        def compose_grad(f_grad, g, g_grad):
+            return lambda x: f_grad(g) * g_grad(x)
+    """)
+    message = failures(grade(submission, source))["test_compose_grad_matches_torch"]
+    assert "f_grad() takes x values (a number or an array), but it was given a function, not values of x" in message
+    assert "ufunc" not in message

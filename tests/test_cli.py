@@ -24,11 +24,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, solution_source
+from conftest import KATA_EXE, ROOT, kata, solution_source
 
 from harness.grading import registry
 
-KATA_EXE = str(Path(sys.executable).with_name("kata"))
 KATA = registry.get("02_backprop")
 IDS = [k.id for k in registry.katas()]
 
@@ -39,23 +38,11 @@ SYNTAX_ERROR = REFERENCE.replace("    dW2 = A1.T @ dZ2", "    dW2 = A1.T @@ dZ2"
 assert len({REFERENCE, BUGGY, CRASHING, SYNTAX_ERROR}) == 4, "a replacement no longer matches the reference"
 
 
-def kata(*args: str, db: Path, cwd: Path = ROOT, env: dict | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    """`kata ARGS` as a learner runs it in a pipe: no terminal on stdin or stdout."""
-    full_env = {**os.environ, "NO_COLOR": "1", "KATA_DB": str(db), **(env or {})}
-    return subprocess.run([KATA_EXE, *args], cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
-
-
 def grades_in(db: Path) -> list[tuple[str, str, str]]:
     if not db.exists():
         return []
     with sqlite3.connect(db) as con:
         return con.execute("SELECT kata_id, source, status FROM grades ORDER BY id").fetchall()
-
-
-@pytest.fixture
-def db(tmp_path) -> Path:
-    return tmp_path / "state" / "progress.sqlite3"
 
 
 @pytest.fixture
@@ -70,38 +57,6 @@ def impl(tmp_path):
         return root
 
     return write
-
-
-class Clone:
-    """A throwaway copy of the repo as a fresh clone has it, and `kata` run inside it."""
-
-    def __init__(self, root: Path, db: Path) -> None:
-        self.root, self.db = root, db
-        self.env = {"PYTHONPATH": str(root)}
-
-    def learner_file(self, kata: registry.Kata = KATA) -> Path:
-        return self.root / "katas" / kata.id / kata.filename
-
-    def __call__(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
-        return kata(*args, db=self.db, cwd=self.root, env=self.env, **kwargs)
-
-
-@pytest.fixture
-def clone(tmp_path, db) -> Clone:
-    root = tmp_path / "repo"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for folder in ("harness", "solutions"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=ignore)
-    for name in ("pyproject.toml", "conftest.py"):
-        shutil.copy(ROOT / name, root / name)
-    for prompt in (ROOT / "katas").glob("*/README.md"):  # the prompts; the learner files are not copied
-        (root / prompt.parent.relative_to(ROOT)).mkdir(parents=True, exist_ok=True)
-        shutil.copy(prompt, root / prompt.relative_to(ROOT))
-    copy = Clone(root, db)
-    probe = subprocess.run([sys.executable, "-c", "import harness.grading.registry as r; print(r.REPO_ROOT)"], cwd=root,
-                           env={**os.environ, **copy.env}, capture_output=True, text=True, check=True)  # fmt: skip
-    assert probe.stdout.strip() == str(root), "the copy's harness is not the one imported"
-    return copy
 
 
 def headline(stdout: str) -> str:
@@ -129,18 +84,31 @@ def test_grade_a_buggy_submission_fails_in_the_learners_words(impl, db):
     out = result.stdout
     match = re.match(r"FAIL  02_backprop  (\d+)/(\d+)  ", headline(out))
     assert match and 0 < int(match[1]) < int(match[2])
-    assert "  x test_backward_matches_torch[W2]\n      backward()['W2'] disagrees with torch in " in out
-    assert "Likely mistake: Every gradient is exactly N times torch's (N = batch size)" in out
-    assert "Smallest failing example:\n      N = " in out
+    assert "\n  x test_backward_matches_torch[W2]: backward()['W2'] disagrees with torch in " in out  # one line per check
+    assert "\ntest_backward_matches_torch[W2]:\n  Likely mistake: Every gradient is exactly N times torch's (N = batch size)." in out
+    assert out.count("Smallest failing example") == 1  # the four gradients' shared example, once
+    assert "Smallest failing example (the same for 4 failing checks):\n  N = " in out
+    assert out.endswith("8 of 14 checks pass, score 8/19. First to fix: test_backward_matches_torch[W1].\nTotal 8/19: 0 of 1 katas pass.\n")
     assert "test_forward_matches_torch" not in out  # the forward pass is right: not listed
     assert "Traceback" not in out and "site-packages" not in out
     assert re.search(r"^Total \d+/\d+: 0 of 1 katas pass\.$", out, flags=re.M)
 
 
+def test_what_the_code_printed_is_shown_under_its_failure_capped(impl, db):
+    printing = BUGGY.replace("    dZ2 = A2 - y", "    print('dZ2 is', A2 - y)\n    dZ2 = A2 - y")
+    assert printing != BUGGY
+    out = kata("grade", KATA.id, "--impl", str(impl(printing)), db=db).stdout
+    block = out.split("test_backward_matches_torch[W1]:\n", 1)[1].split("\ntest_", 1)[0]
+    assert "  Your output (its last lines):\n" in block
+    printed = [line for line in block.splitlines() if line.strip().startswith("dZ2 is")]
+    assert 0 < len(printed) <= 15  # hypothesis ran it many times: the last lines only, said so
+    assert "characters before]" in block
+
+
 def test_each_likely_mistake_is_said_once_per_check(impl, db):
     result = kata("grade", KATA.id, "--impl", str(impl(BUGGY)), db=db)
-    blocks = re.split(r"^  x ", result.stdout, flags=re.M)[1:]
-    assert blocks
+    blocks = re.split(r"^test_\S+:$", result.stdout, flags=re.M)[1:]  # each failing check's details
+    assert len(blocks) == 6, result.stdout
     for block in blocks:
         assert block.count("Likely mistake:") == 1, block
 
@@ -153,7 +121,8 @@ def test_grade_a_crashing_submission_is_an_error_with_its_cause(impl, db):
     cause = "Grading stopped in backward(): your code exited the interpreter (exit status 3: os._exit()?)."
     # Each check that calls backward() is an error that says so; the learner's process is started
     # again for the next check, so the checks that never reach backward() keep their points.
-    assert re.search(r"^  x test_backward_matches_torch\[W1\].*\n      " + re.escape(cause), out, flags=re.M), out
+    # The checks that failed the very same way share one line.
+    assert re.search(r"^  x test_backward_matches_torch\[W1\], .* and \d more: " + re.escape(cause), out, flags=re.M), out
     assert "Not run" not in out
     assert "test_forward_matches_torch" not in out  # graded, and passed
     assert re.search(r"^Total \d+/\d+: 0 of 1 katas pass\.$", out, flags=re.M)  # the command itself survived
@@ -255,8 +224,10 @@ def test_a_syntax_error_in_the_learners_file_shows_the_relative_path_line_and_ca
     line = next(n for n, text in enumerate(SYNTAX_ERROR.splitlines(), 1) if "@@" in text)
     lines = result.stdout.splitlines()
     assert headline(result.stdout).startswith("ERROR 02_backprop  0/")
-    first = lines.index(f"      katas/02_backprop/backprop.py, line {line}: invalid syntax")
-    code, caret = lines[first + 1], lines[first + 2]
+    # Every check fails the same way: one line for them all, then the line and the caret once.
+    (first,) = [n for n, text in enumerate(lines) if text.endswith(f" and 11 more: katas/02_backprop/backprop.py, line {line}: invalid syntax")]
+    assert lines[first + 1] == "test_init_params_keys_and_shapes:"
+    code, caret = lines[first + 2], lines[first + 3]
     assert code.strip() == "dW2 = A1.T @@ dZ2  # (3, 1)"
     assert caret.strip() == "^" and code[caret.index("^")] == "@"
 
@@ -268,34 +239,70 @@ def board_row(stdout: str, kata_id: str) -> list[str]:
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
-def test_hints_come_one_at_a_time_and_the_board_counts_them(clone):
+def test_hints_aim_at_the_first_failing_function_gentlest_first(clone):
+    """Before a line is written, hints are for the first task; once backward() fails alone, for backward()."""
     first = clone("hint", KATA.id)
-    second = clone("hint", KATA.id)
-    assert first.returncode == second.returncode == 0
-    assert first.stdout == f"Hint 1 of {len(KATA.hints)} for {KATA.id}:\n  {KATA.hints[0]}\n"
-    assert second.stdout == f"Hint 2 of {len(KATA.hints)} for {KATA.id}:\n  {KATA.hints[1]}\n"
+    assert first.returncode == 0, first.stderr
+    task = next(iter(KATA.task_hints))
+    assert first.stdout == f"Hint 1 of 3 for {task} in {KATA.id}:\n  {KATA.task_hints[task][0]}\n"
+
+    clone.learner_file().write_text(BUGGY)  # everything right but backward()'s missing 1/N
+    hints = [clone("hint", "02") for _ in range(4)]  # a unique prefix names the kata
+    assert [h.returncode for h in hints] == [0] * 4
+    for number, hint in enumerate(hints[:3], 1):
+        assert hint.stdout == f"Hint {number} of 3 for backward in {KATA.id}:\n  {KATA.task_hints['backward'][number - 1]}\n"
+    assert hints[2].stdout.split("\n  ")[1].startswith("This gives the answer away")  # said before it does
+    assert hints[3].stdout.startswith(f"All 3 hints for backward in {KATA.id} are already shown:\n  1. {KATA.task_hints['backward'][0]}")
     with sqlite3.connect(clone.db) as con:
-        assert con.execute("SELECT kata_id, kind, detail FROM events ORDER BY id").fetchall() == [
-            (KATA.id, "hint", "1"), (KATA.id, "hint", "2"),
-        ]  # fmt: skip
+        details = [row[0] for row in con.execute("SELECT detail FROM events WHERE kind = 'hint' ORDER BY id")]
+        graded = con.execute("SELECT count(*) FROM grades").fetchone()[0]
+    assert details == [task, "backward", "backward", "backward"]
+    assert graded == 1  # graded once for the first hint on the new file; the others reuse that grade
 
     board = clone()
     assert board.returncode == 0, board.stdout + board.stderr
-    assert board_row(board.stdout, KATA.id)[:5] == [KATA.id, "not started", "-", "-", f"2/{len(KATA.hints)}"]
+    assert board_row(board.stdout, KATA.id)[4] == "4"
     other = next(k for k in registry.katas() if k.id != KATA.id)
-    assert board_row(board.stdout, other.id)[4] == f"0/{len(other.hints)}"
-    assert f"0 of {len(IDS)} katas pass." in board.stdout
+    assert board_row(board.stdout, other.id)[4] == "0"
     assert "Traceback" not in board.stdout + board.stderr
 
 
-def test_all_hints_shown_lists_them_again(clone):
-    for _ in KATA.hints:
-        clone("hint", KATA.id)
-    result = clone("hint", KATA.id)
-    assert result.returncode == 0
-    assert result.stdout.startswith(f"All {len(KATA.hints)} hints for {KATA.id} are already shown:\n  1. {KATA.hints[0]}")
-    with sqlite3.connect(clone.db) as con:
-        assert con.execute("SELECT count(*) FROM events WHERE kind = 'hint'").fetchone()[0] == len(KATA.hints)
+def test_the_board_times_an_attempt_from_its_start_and_points_on_after_a_pass(clone):
+    first = clone()  # a fresh clone: every file made from its stub, each attempt's start recorded
+    assert first.returncode == 0, first.stderr
+    assert board_row(first.stdout, KATA.id)[1:4] == ["not started", "-", "-"]
+    assert "time to pass: your best, from making the kata's file (or a reset) to its first pass." in first.stdout
+    time.sleep(1.1)
+    clone.learner_file().write_text(REFERENCE)
+    board = clone()
+    row = board_row(board.stdout, KATA.id)
+    assert row[1:3] == ["passing", "19/19"]
+    assert re.fullmatch(r"0:0[1-9]|0:[1-5]\d", row[3]), row  # from the file's start to this pass, not 0:00
+    assert row[5].startswith("passed; next: 03_graph"), row  # the next kata that does not pass
+    assert board_row(board.stdout, "01_chain_rule")[3] == "-"
+
+
+def test_a_deleted_kata_file_is_said_missing_not_recreated(clone):
+    assert clone("grade", "02").returncode == 1  # makes the file from the stub (and fails)
+    clone.learner_file().unlink()
+    again = clone("grade", "02")
+    assert again.returncode == 1
+    assert "kata: katas/02_backprop/backprop.py is missing (deleted or moved?): nothing was recreated. `kata reset 02_backprop` starts over from the stub." in again.stderr
+    assert "There is no file katas/02_backprop/backprop.py to grade." in again.stdout
+    assert not clone.learner_file().exists()
+    assert clone("reset", "02").returncode == 0 and clone.learner_file().exists()
+
+
+def test_a_hint_with_square_brackets_prints_them(clone):
+    """rich would read `[eps, 1 - eps]` as markup and drop it; every string reaches the screen as written."""
+    clone.learner_file().parent.mkdir(parents=True, exist_ok=True)
+    naive = REFERENCE.replace("p = np.clip(y_hat, EPS, 1.0 - EPS)", "p = y_hat")
+    assert naive != REFERENCE
+    clone.learner_file().write_text(naive)
+    shown = [clone("hint", KATA.id).stdout for _ in range(2)]
+    concept = KATA.task_hints["bce_loss"][1]
+    assert "[eps, 1 - eps]" in concept
+    assert shown[1] == f"Hint 2 of 3 for bce_loss in {KATA.id}:\n  {concept}\n"
 
 
 # --- reset and solution --------------------------------------------------------------------------
@@ -310,7 +317,7 @@ def test_reset_backs_the_learners_file_up_and_prints_where(clone):
     assert match, result.stdout
     backup = Path(match[1])
     assert backup.read_text() == mine
-    assert backup.is_relative_to(clone.db.parent / "backups")
+    assert backup.is_relative_to(clone.root / "katas" / ".backups")  # beside the learner's files, wherever the database is
     assert target.read_bytes() == KATA.pristine_path.read_bytes()
 
     again = clone("reset", KATA.id)  # nothing of the learner's left to keep
@@ -321,7 +328,9 @@ def test_reset_backs_the_learners_file_up_and_prints_where(clone):
 def test_reset_needs_ids_or_all(clone):
     result = clone("reset")
     assert result.returncode == 2
-    assert result.stderr.strip() == "kata: name the katas to reset (kata reset 02_backprop) or use --all, not both"
+    assert result.stderr.strip() == "kata: which kata? `kata reset 02_backprop` resets one (your file is backed up first), `kata reset --all` every one"
+    both = clone("reset", "02", "--all")
+    assert both.returncode == 2 and both.stderr.strip() == "kata: name the katas to reset or use --all, not both"
 
 
 def test_solution_before_passing_refuses_without_a_terminal_and_shows_a_diff_with_yes(clone):
@@ -338,8 +347,12 @@ def test_solution_before_passing_refuses_without_a_terminal_and_shows_a_diff_wit
     assert lines[:2] == ["--- katas/02_backprop/backprop.py", "+++ solutions/02_backprop/backprop.py"]
     assert "+    dZ2 = (A2 - y) / n  # (N, 1)" in lines
     assert '-    raise NotImplementedError("backward() is not implemented yet (Task 02.4)")' in lines
+    # The code, not the docstrings: the stub's docstring of backward() is the same code's, not a change.
+    assert not any(line.startswith(("-", "+")) and '"""' in line for line in lines[2:]), shown.stdout
+    full = clone("solution", KATA.id, "--yes", "--full")
+    assert any(line.startswith(("-", "+")) and '"""' in line for line in full.stdout.splitlines()[2:])
     with sqlite3.connect(clone.db) as con:
-        assert con.execute("SELECT kind, detail FROM events").fetchall() == [("solution", "not passed")]
+        assert con.execute("SELECT kind, detail FROM events").fetchall() == [("solution", "not passed")] * 2
 
 
 # --- history -------------------------------------------------------------------------------------
@@ -419,10 +432,11 @@ def test_watch_regrades_on_save(impl, db):
         assert seen[0] == f"Watching {target}: save it to re-grade. Ctrl-C to stop.\n"
         time.sleep(0.1)
         target.write_text(BUGGY)  # a save with a bug in it
+        wait_for(r"^\[\d\d:\d\d:\d\d\] saved: grading\.\.\.$", 10)  # said at once, before the verdict
         second = wait_for(VERDICT.pattern, 60)
         assert second[1] == "FAIL", "".join(seen)
         assert re.match(r"\[\d\d:\d\d:\d\d\] FAIL  02_backprop  (\d+)/(\d+)  ", second.string)
-        wait_for(r"^      backward\(\)\['\w+'\] disagrees with torch in ", 10)  # the failing check, in words
+        wait_for(r"^  x test_backward_matches_torch\[\w+\]: backward\(\)\['\w+'\] disagrees with torch in ", 10)  # in words
     finally:
         watcher.send_signal(signal.SIGINT)  # Ctrl-C
         try:

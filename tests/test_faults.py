@@ -78,6 +78,7 @@ FAULTS: dict[str, str] = {
         BACKWARD, "    while True:\n        try:\n            while True:\n                pass\n        except:\n            pass\n"
     ),
     "infinite loop at import": before(MODULE, "while True:\n    pass\n"),
+    "endless epochs in train": replaced("    for _ in range(epochs):\n", "    while True:\n"),
     # The file cannot be loaded.
     "syntax error": replaced("    dW2 = A1.T @ dZ2", "    dW2 = A1.T @@ dZ2"),
     "import error": replaced(IMPORTS, IMPORTS + "import numpyy\n"),
@@ -255,10 +256,25 @@ def test_an_infinite_loop_times_out_per_check_and_names_the_line(grade):
     result, shown, source = grade("infinite loop in backward")
     assert result.status is Status.FAIL
     check_before_backward_kept(result)
-    expected = f"timed out after 1 s in backward() ({shown} line {line_of(source, 'while True:')}: `while True:`): an infinite loop?"
+    loop = line_of(source, "while True:")
+    expected = f"timed out after 1 s in backward() ({shown} line {loop}: `while True:`): an infinite loop?"
+    # train() calls backward(): its check names train(), at its own line, then where inside it was.
+    call = "grads = backward(X, y, params, cache)"
+    in_train = f"timed out after 1 s in train() ({shown} line {line_of(source, call)}: `{call}`), inside backward() (line {loop}): an infinite loop?"
     for test in result.tests:
         if uses_backward(test.name):
-            assert test.status is Status.FAIL and test.message == expected
+            assert test.status is Status.FAIL and test.message == (in_train if test.name.startswith("test_train") else expected)
+
+
+def test_a_loop_that_calls_other_functions_is_named_by_the_function_the_check_called(grade):
+    """train()'s endless loop spends its time in forward(), bce_loss() and backward(): the time-out is train()'s."""
+    result, shown, source = grade("endless epochs in train")
+    loop = range(line_of(source, "while True:"), line_of(source, "params = {name: value"))
+    trains = [t for t in result.tests if t.name.startswith("test_train")]
+    assert trains and all(t.status is Status.FAIL for t in trains)
+    for test in trains:
+        match = re.fullmatch(rf"timed out after 1 s in train\(\) \({re.escape(shown)} line (\d+): `[^`]+`\)(, inside \w+\(\) \(line \d+\))?: an infinite loop\?", test.message)
+        assert match and int(match[1]) in loop, test.message
 
 
 def test_a_swallowed_timeout_is_stopped_by_the_kata_limit(grade):

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from harness.instructor import catalog
 from harness.grading import registry
 from harness.grading import tolerances as tol
+from harness.grading.text import split_diagnosis
 from harness.pictures.dot import DotError, parse
 from harness.grading.learner import load
 from harness.packs.graph import oracle
@@ -50,7 +51,8 @@ def grade(submission, source: str) -> dict[str, str | None]:
 
 
 def diagnosis(mistake: str) -> str:
-    return catalog.load(KATA).mistake(mistake).diagnosis
+    """A mistake as a failure names it: what the numbers show (why it is wrong comes with --explain)."""
+    return split_diagnosis(catalog.load(KATA).mistake(mistake).diagnosis)[0]
 
 
 def overriding(code: str) -> str:

@@ -685,7 +685,7 @@ def test_plain_pytest_20_mb_of_prints_per_call_stay_out_of_the_grader(background
     assert _summary(run) == f"7 of 14 checks pass, score {HONEST_POINTS}/19."
     assert run.max_rss < MAX_RSS, f"the grader grew to {run.max_rss / 2**20:.0f} MiB (honest run: {honest.max_rss / 2**20:.0f} MiB)"
     assert len(run.output) < 2**20, f"the learner's prints reached the terminal: {len(run.output)} characters"
-    assert "Your code printed (its last lines):\n" in run.output, run.output[-3000:]
+    assert "Your output (its last lines):\n" in run.output, run.output[-3000:]
     assert re.search(r"\[\.\.\. \d+ characters before\]", run.output), run.output[-3000:]
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import subprocess
+import sys
 
-from conftest import run_pytest, solution_source
+from conftest import run, run_pytest, solution_source
 
 from harness.grading import registry
 
@@ -60,7 +63,43 @@ def test_a_wrong_answer_fails_and_says_where(submission):
     assert "test_forward_matches_torch" not in result.stdout.split("FAILURES")[1]
 
 
-def test_plain_pytest_at_the_root_does_not_grade_the_katas():
-    result = run_pytest("--collect-only", "-q")
-    assert result.returncode == 0
-    assert "katas/" not in result.stdout and "tests/" in result.stdout
+def test_plain_pytest_at_the_root_collects_the_katas_and_pytest_tests_the_projects_tests():
+    plain = run_pytest("--collect-only", "-q")
+    assert plain.returncode == 0, plain.stdout[-2000:]
+    assert all(f"katas/{kata_id}/" in plain.stdout for kata_id in KATA_IDS) and "tests/" not in plain.stdout
+    own = run_pytest("tests", "--collect-only", "-q")
+    assert own.returncode == 0 and "tests/test_pytest_katas.py" in own.stdout and "katas/" not in own.stdout
+
+
+def pytest_in(clone, *args: str) -> subprocess.CompletedProcess:
+    return run(sys.executable, "-m", "pytest", *args, cwd=clone.root, env={**clone.env, "KATA_DB": str(clone.db)})
+
+
+def test_plain_pytest_grades_every_kata_and_records_the_grades(clone):
+    """A fresh clone: plain pytest makes each learner file from its stub, grades it, and the history has it."""
+    result = pytest_in(clone)
+    assert result.returncode == 1  # the stubs fail
+    for kata in registry.katas():
+        assert clone.learner_file(kata).read_bytes() == kata.pristine_path.read_bytes()
+        assert f"kata {kata.id}" in result.stdout
+    assert "0 of 14 checks pass, score 0/19." in result.stdout
+    with sqlite3.connect(clone.db) as con:
+        recorded = con.execute("SELECT kata_id, source, status FROM grades ORDER BY kata_id").fetchall()
+    assert recorded == [(kata_id, "pytest", "fail") for kata_id in KATA_IDS]
+
+
+def test_a_k_selection_says_how_many_checks_ran_and_is_not_recorded(clone):
+    target = clone.learner_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(solution_source("02_backprop"))
+    result = pytest_in(clone, "katas/02_backprop", "-k", "backward")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "5 of 14 checks ran (the others were deselected): 5 of them pass, score 9/9 for those." in result.stdout
+    assert "Those pass; `pytest katas/02_backprop` runs every check." in result.stdout
+    assert "All checks pass" not in result.stdout
+    assert not clone.db.exists() or sqlite3.connect(clone.db).execute("SELECT count(*) FROM grades").fetchone()[0] == 0
+
+    whole = pytest_in(clone, "katas/02_backprop")
+    assert whole.returncode == 0 and "14 of 14 checks pass, score 19/19." in whole.stdout
+    with sqlite3.connect(clone.db) as con:
+        assert con.execute("SELECT kata_id, source, status, score FROM grades").fetchall() == [("02_backprop", "pytest", "pass", 19.0)]

@@ -329,7 +329,7 @@ def test_a_read_only_database_is_read_and_never_moved_aside(shared_dir, read_onl
     db = shared_dir / "progress.sqlite3"
     store = Store(db)
     store.record_grade(a_result(1.0), "grade")
-    store.record_event("02_backprop", "hint", "1")
+    store.record_event("02_backprop", "hint", "init_params")  # the first task's first hint
     store.close()
     before = db.read_bytes()
     db.chmod(0o444)
@@ -345,7 +345,7 @@ def test_a_read_only_database_is_read_and_never_moved_aside(shared_dir, read_onl
 
     hint = kata_cli(db, "hint", "02_backprop", user=user)
     assert hint.returncode == 0, hint.stderr
-    assert hint.stdout.startswith("Hint 2 of ")  # the recorded hint 1 was read
+    assert hint.stdout.startswith("Hint 2 of 3 for init_params")  # the recorded hint 1 was read
     assert hint.stderr == (
         f"kata: Not saved to your history: the hint of 02_backprop; {db} cannot be written (attempt to write a readonly database).\n"
     )
@@ -414,7 +414,7 @@ def test_a_grade_on_a_really_full_disk_is_shown_with_a_one_line_warning(full_dis
     monkeypatch.setenv("NO_COLOR", "1")
     # The grading itself is not under test: a verdict as the sandbox returns it; katas/ is not touched.
     monkeypatch.setattr(cli, "_grade_all", lambda katas, root, limits, out: [big_result()])
-    monkeypatch.setattr(cli.workspace, "ensure", lambda kata: None)
+    monkeypatch.setattr(cli.workspace, "ensure", lambda kata, store: None)
     assert cli.main(["grade", "02_backprop"]) == cli.EXIT_FAILED
     out, err = capsys.readouterr()
     assert "FAIL  02_backprop  0/1  katas/02_backprop/backprop.py" in out

@@ -17,7 +17,7 @@ import importlib
 import random
 import signal
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -30,11 +30,14 @@ from harness.grading.learner import LearnerModule, load
 from harness.grading.registry import shown_path
 from harness.grading.text import visible
 from harness.grading.checks import GraderTimeout
+from harness.grading.results import KataResult, Status, TestResult
+from harness.grading.runner import keep, status_of
 from harness.grading.verdicts import diagnosis, explain
 
 IMPL_HELP = "grade DIR/<kata id>/<module>.py instead of the kata folder's own file (DIR is laid out like katas/)"
 SHARD_HELP = "run only every K-th spec test starting at the I-th (0-based), for grading on several cores"
 TIMEOUT_HELP = "seconds each spec test may run before it fails as timed out (default %(default)s; 0: no limit)"
+EXPLAIN_HELP = "with a likely mistake, also say why it is wrong and the way to fix it (teach, don't spoil: off by default)"
 TEST_TIMEOUT_S = 10.0
 
 profiles.use_default()
@@ -45,6 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--impl", metavar="DIR", default=None, help=IMPL_HELP)
     group.addoption("--kata-shard", metavar="I/K", default=None, help=SHARD_HELP)
     group.addoption("--test-timeout", metavar="S", type=float, default=TEST_TIMEOUT_S, help=TIMEOUT_HELP)
+    group.addoption("--explain", action="store_true", default=False, help=EXPLAIN_HELP)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -72,7 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """A summary per session; in the practice profile, a fresh seed per run, said, so any failure can be replayed."""
     from hypothesis import core, settings
 
-    config.pluginmanager.register(Summary(), f"kata-summary-{id(config)}")
+    config.pluginmanager.register(Summary(config), f"kata-summary-{id(config)}")
     if _grades_a_kata(config):
         proxy.prestart()  # Python and numpy start in the learner's jail while this process imports torch
     if settings.get_current_profile_name() == profiles.PRACTICE and core.global_force_seed is None:
@@ -130,11 +134,29 @@ class KataDir(pytest.Directory):
         self.learner: LearnerModule | None = None  # set by the `learner` fixture
 
     def collect(self):
-        if self.path == self.kata.learner_file().parent and workspace.ensure(self.kata):
-            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None:
-                reporter.write_line(f"created {shown_path(self.kata.learner_file())} from the pristine stub")
+        if self.path == self.kata.learner_file().parent and not self.kata.learner_file().exists():
+            self._make_learner_file()
         yield SpecModule.from_parent(self, path=self.path / self.kata.filename)
+
+
+    def _make_learner_file(self) -> None:
+        """The learner's file from the stub, the first time (workspace.ensure); said on the terminal."""
+        from harness.practice.store import Store, StoreError
+
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        say = reporter.write_line if reporter is not None else (lambda line: None)
+        try:
+            store = Store(warn=say)
+        except StoreError as exc:
+            say(str(exc))
+            return
+        try:
+            if workspace.ensure(self.kata, store):
+                say(f"created {shown_path(self.kata.learner_file())} from the pristine stub")
+        except workspace.MissingFile as exc:
+            say(str(exc))
+        finally:
+            store.close()
 
 
 class SpecModule(pytest.Module):
@@ -154,9 +176,10 @@ def _explain_failures(item: pytest.Item, learner_file: Path) -> None:
     """Failures of spec tests are told in the learner's words (harness/grading/verdicts.py); pytest's own
     traceback, which costs ~0.2 s per failing test to build, is made only for the harness's bugs."""
     default_call, default_setup = item.repr_failure, item._repr_failure_py
+    why = item.config.getoption("explain")
 
     def told(excinfo) -> str | None:
-        text = explain(excinfo.value, learner_file)
+        text = explain(excinfo.value, learner_file, why=why)
         return visible(text) if text is not None else None  # it quotes what the learner's code raised
 
     def repr_failure(excinfo, *args, **kwargs):
@@ -249,7 +272,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.user_properties.append(("mistake", found.id))
             report.user_properties.append(("diagnosis", found.text))
         if printed.strip() and isinstance(report.longrepr, str):
-            report.longrepr += f"\n\nYour code printed (its last lines):\n{_tail(printed)}"
+            report.longrepr += f"\n\nYour output (its last lines):\n{_tail(printed)}"
     return report
 
 
@@ -263,36 +286,75 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
 
 
 class Summary:
-    """Per-kata results, closed with a score and the next step. One per pytest session (registered
-    in pytest_configure), so a grade run with pytest.main inside another session stays separate."""
+    """Per-kata results, closed with a score and the next step, and kept in the learner's history
+    when their own file in katas/ was graded in full. One per pytest session (registered in
+    pytest_configure), so a grade run with pytest.main inside another session stays separate."""
 
-    def __init__(self) -> None:
-        self.results: dict[str, dict[str, str | None]] = defaultdict(dict)
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results: dict[str, dict[str, TestResult]] = defaultdict(dict)
+        self.selected: Counter[str] = Counter()
+        self.deselected: Counter[str] = Counter()  # -k, -m: checks of the kata that did not run
+        self.files: dict[str, Path] = {}
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            kata_dir = item.getparent(KataDir)
+            if kata_dir is not None:
+                self.deselected[kata_dir.kata.id] += 1
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            kata_dir = item.getparent(KataDir)
+            if kata_dir is not None:
+                self.selected[kata_dir.kata.id] += 1
+                self.files[kata_dir.kata.id] = kata_dir.learner_file
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         kata_id = _kata_of(report.nodeid)
-        if kata_id is None or (report.when != "call" and report.passed):
-            return
-        name = report.nodeid.rsplit("::", 1)[-1]
-        if report.failed:
-            text = report.longrepr if isinstance(report.longrepr, str) else "failed (see above)"
-            self.results[kata_id][name] = text.splitlines()[0]
-        elif report.passed:
-            self.results[kata_id].setdefault(name, None)
+        if kata_id is not None:
+            keep(self.results[kata_id], registry.get(kata_id), report)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        for kata_id, results in self.results.items():
+        for kata_id, by_name in self.results.items():
             kata = registry.get(kata_id)
-            passed = [name for name, message in results.items() if message is None]
-            score = sum(kata.weight(name) for name in passed)
-            total = sum(kata.weight(name) for name in results)
+            tests = list(by_name.values())
+            passed = [t for t in tests if t.status is Status.PASS]
+            score = f"{sum(t.score for t in tests):g}/{sum(t.max_score for t in tests):g}"
             terminalreporter.section(f"kata {kata_id}", sep="-", bold=True)
-            terminalreporter.line(f"{len(passed)} of {len(results)} checks pass, score {score:g}/{total:g}.")
-            failing = [message for message in results.values() if message is not None]
+            skipped = self.deselected[kata_id]
+            if skipped:
+                terminalreporter.line(f"{len(tests)} of {len(tests) + skipped} checks ran (the others were deselected):"
+                                      f" {len(passed)} of them pass, score {score} for those.")  # fmt: skip
+            else:
+                terminalreporter.line(f"{len(passed)} of {len(tests)} checks pass, score {score}.")
+            failing = [t for t in tests if t.status is not Status.PASS]
             if failing:
-                terminalreporter.line(f"Next: {failing[0]}")
+                terminalreporter.line(f"First to fix: {failing[0].name}: {(failing[0].message or 'failed').splitlines()[0]}")
+            elif skipped:
+                terminalreporter.line(f"Those pass; `pytest katas/{kata_id}` runs every check.")
             else:
                 terminalreporter.line(f"All checks pass. Compare with the reference: solutions/{kata_id}/{kata.filename}")
+            self._record(kata, tests, terminalreporter)
+
+    def _record(self, kata: registry.Kata, tests: list[TestResult], terminalreporter) -> None:
+        """Into the history, like `kata grade`: the learner's own file, every check run."""
+        complete = not self.deselected[kata.id] and len(tests) == self.selected[kata.id]
+        if not complete or self.files.get(kata.id) != kata.learner_file() or self.config.getoption("kata_shard"):
+            return
+        from harness.practice.store import Store, StoreError
+
+        status, error = status_of(tests)
+        duration = sum(t.duration for t in tests)
+        try:
+            store = Store(warn=terminalreporter.write_line)
+        except StoreError as exc:
+            terminalreporter.write_line(f"Not saved to your history: {exc}")
+            return
+        try:
+            store.record_grade(KataResult(kata.id, shown_path(kata.learner_file()), status, tests, error, duration), "pytest")
+        finally:
+            store.close()
 
 
 def _kata_of(nodeid: str) -> str | None:

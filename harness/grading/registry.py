@@ -1,8 +1,10 @@
 """The kata registry: every kata pack's `kata.toml` parsed into a `Kata`, and every path derived from it.
 
 A kata pack is one folder, harness/packs/<module>/, named after the learner's module:
-  kata.toml     the registry entry (id, title, module, minutes, hints, weights, diagnosis texts, and
-                which functions are symbolic: in all others sympy may not differentiate)
+  kata.toml     the registry entry (id, title, module, minutes, hints, task_hints, weights, diagnosis
+                texts, and which functions are symbolic: in all others sympy may not differentiate)
+                hints: a few short general ones; [task_hints]: per stub function (or class), a nudge,
+                the concept, then the shape of the formula (which says it reveals the answer)
   spec.py       the hidden pytest + hypothesis spec;  oracle.py  the same computation in torch
   diagnoses.py  naming mistakes from the numbers (a kata may keep them in its spec instead)
   stub/<module>.py  the pristine stub, copied to katas/<id>/ for the learner
@@ -38,6 +40,7 @@ class Kata:
     module: str
     minutes: int
     hints: tuple[str, ...]
+    task_hints: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)  # stub name -> its hints, gentlest first
     weights: dict[str, float] = field(default_factory=dict, hash=False)
     diagnoses: dict[str, str] = field(default_factory=dict, hash=False)  # mistake id -> what the learner reads
     symbolic: tuple[str, ...] = ()  # the functions that may differentiate with sympy; in the others it is refused
@@ -123,6 +126,7 @@ def _kata(path: Path) -> Kata:
         module=entry["module"],
         minutes=int(entry["minutes"]),
         hints=tuple(entry["hints"]),
+        task_hints={str(k): tuple(v) for k, v in entry.get("task_hints", {}).items()},
         weights={k: float(v) for k, v in entry.get("weights", {}).items()},
         diagnoses={str(k): str(v) for k, v in entry.get("diagnoses", {}).items()},
         symbolic=tuple(entry.get("symbolic", ())),
@@ -131,11 +135,19 @@ def _kata(path: Path) -> Kata:
 
 
 def get(kata_id: str) -> Kata:
-    """The kata with this id; a KeyError that lists the valid ids otherwise."""
-    for kata in katas():
+    """The kata with this id, or the one kata whose id starts with it (`02` is 02_backprop);
+    a KeyError that lists the valid ids otherwise."""
+    every = katas()
+    for kata in every:
         if kata.id == kata_id:
             return kata
-    raise KeyError(f"no kata {kata_id!r}; the katas are: {', '.join(k.id for k in katas())}")
+    matches = [k for k in every if kata_id and k.id.startswith(kata_id)]
+    if len(matches) == 1:
+        return matches[0]
+    known = ", ".join(k.id for k in every)
+    if matches:
+        raise KeyError(f"{kata_id!r} could be {' or '.join(k.id for k in matches)}; the katas are: {known}")
+    raise KeyError(f"no kata {kata_id!r}; the katas are: {known}")
 
 
 @cache

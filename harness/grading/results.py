@@ -51,3 +51,10 @@ class KataResult:
         data = asdict(self)
         data.update(score=self.score, max_score=self.max_score)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> KataResult:
+        """The result to_dict() wrote (the store keeps every grade so)."""
+        fields = TestResult.__dataclass_fields__
+        tests = [TestResult(**{**{k: v for k, v in t.items() if k in fields}, "status": Status(t["status"])}) for t in data["tests"]]
+        return cls(data["kata_id"], data["file"], Status(data["status"]), tests, data.get("error"), data.get("duration", 0.0))

@@ -19,6 +19,32 @@ from harness.grading.registry import shown_path
 from harness.grading.results import KataResult, Status, TestResult
 
 
+def keep(tests: dict[str, TestResult], kata: registry.Kata, report: pytest.TestReport) -> None:
+    """Put what one phase of a spec test reported into `tests` (by test name), as a TestResult."""
+    name = report.nodeid.rsplit("::", 1)[-1]
+    weight = kata.weight(name)
+    if report.failed:
+        message = report.longrepr if isinstance(report.longrepr, str) else str(report.longrepr)
+        found = dict(report.user_properties)
+        status = Status.ERROR if report.when == "setup" or found.get("status") == "error" else Status.FAIL
+        tests[name] = TestResult(name, status, message, 0.0, weight, report.duration, found.get("diagnosis"), found.get("mistake"))
+    elif report.when == "call" and report.passed:
+        tests[name] = TestResult(name, Status.PASS, None, weight, weight, report.duration)
+    elif report.skipped and name not in tests:
+        # Nothing in a spec skips: a skip came from the learner's code (pytest.skip, SkipTest).
+        message = "Skipped, which a check may not be: the code under test asked pytest to skip it."
+        tests[name] = TestResult(name, Status.FAIL, message, 0.0, weight, report.duration)
+
+
+def status_of(tests: list[TestResult], collect_error: str | None = None) -> tuple[Status, str | None]:
+    """A kata's status and error from its checks' results."""
+    if collect_error or not tests:
+        return Status.ERROR, collect_error or "the spec collected no tests"
+    if any(t.status is Status.ERROR for t in tests):
+        return Status.ERROR, next(t.message for t in tests if t.status is Status.ERROR)
+    return (Status.PASS if all(t.status is Status.PASS for t in tests) else Status.FAIL), None
+
+
 class _Collector:
     """A pytest plugin that keeps each test's outcome and learner-facing message."""
 
@@ -43,21 +69,7 @@ class _Collector:
             self.on_event("test", self.tests[name])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        name = report.nodeid.rsplit("::", 1)[-1]
-        weight = self.kata.weight(name)
-        if report.failed:
-            message = report.longrepr if isinstance(report.longrepr, str) else str(report.longrepr)
-            found = dict(report.user_properties)
-            status = Status.ERROR if report.when == "setup" or found.get("status") == "error" else Status.FAIL
-            self.tests[name] = TestResult(
-                name, status, message, 0.0, weight, report.duration, found.get("diagnosis"), found.get("mistake")
-            )
-        elif report.when == "call" and report.passed:
-            self.tests[name] = TestResult(name, Status.PASS, None, weight, weight, report.duration)
-        elif report.skipped and name not in self.tests:
-            # Nothing in a spec skips: a skip came from the learner's code (pytest.skip, SkipTest).
-            message = "Skipped, which a check may not be: the code under test asked pytest to skip it."
-            self.tests[name] = TestResult(name, Status.FAIL, message, 0.0, weight, report.duration)
+        keep(self.tests, self.kata, report)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -97,10 +109,5 @@ def grade(
     stopped = "Not run: grading stopped before this check (the code under test stopped the session)."
     tests = [collector.tests.get(name) or TestResult(name, Status.ERROR, stopped, 0.0, kata.weight(name))
              for name in collector.collected] or list(collector.tests.values())  # fmt: skip
-    if collector.collect_error or not tests:
-        status, error = Status.ERROR, collector.collect_error or "the spec collected no tests"
-    elif any(t.status is Status.ERROR for t in tests):
-        status, error = Status.ERROR, next(t.message for t in tests if t.status is Status.ERROR)
-    else:
-        status, error = (Status.PASS if all(t.status is Status.PASS for t in tests) else Status.FAIL), None
+    status, error = status_of(tests, collector.collect_error)
     return KataResult(kata.id, shown_path(kata.learner_file(root)), status, tests, error, time.perf_counter() - start)

@@ -26,6 +26,9 @@ from harness.grading.registry import shown_path
 from harness.grading.results import KataResult, Status, TestResult
 
 
+CANCEL_POLL_S = 0.02  # how often a cancellable grade asks whether to stop (a stat() of the learner's file)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Time limits for one grade; the per-test one covers a test's requests to the learner's process."""
@@ -124,8 +127,10 @@ class Sandbox:
         self.grade(kata_id or registry.katas()[0].id, registry.REPO_ROOT / "solutions")
 
     def grade(
-        self, kata_id: str, impl_root: Path | None = None, on_test: Callable[[TestResult], None] | None = None
-    ) -> KataResult:
+        self, kata_id: str, impl_root: Path | None = None, on_test: Callable[[TestResult], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> KataResult | None:
+        """The grade; None when cancelled() turned true first (watch: a newer save), its children ended."""
         kata = registry.get(kata_id)
         root = Path(impl_root).resolve() if impl_root is not None else None
         start = time.perf_counter()
@@ -138,7 +143,16 @@ class Sandbox:
         deadline = start + self.limits.kata_s
         while any(s.open for s in shards):
             by_receiver = {s.receiver: s for s in shards if s.open}
-            ready = wait(list(by_receiver), timeout=max(0.0, deadline - time.perf_counter()))
+            left = max(0.0, deadline - time.perf_counter())
+            ready = wait(list(by_receiver), timeout=min(left, CANCEL_POLL_S) if cancelled else left)
+            if cancelled is not None and cancelled():
+                for s in shards:
+                    s.process.kill()
+                    _reap(s.process)
+                    s.receiver.close()
+                return None
+            if not ready and time.perf_counter() < deadline:
+                continue
             if not ready:
                 for s in by_receiver.values():
                     s.cause = f"timed out after {self.limits.kata_s:g} s (the limit for a whole kata)"

@@ -14,6 +14,7 @@ from harness.grading.checks import Diagnosis, GraderTimeout, KataFailure, NotImp
 from harness.jail.proxy import LearnerDied, LearnerError, LearnerTimeout
 from harness.grading.learner import LearnerLoadError, format_frames
 from harness.grading.registry import shown_path
+from harness.grading.text import split_diagnosis
 
 # Hypothesis' own note repeats the example as a raw repr (with the learner's module object in it);
 # the spec attaches a readable one instead.
@@ -39,8 +40,9 @@ def diagnosis(exc: BaseException) -> Diagnosis | None:
     return exc.diagnosis if isinstance(exc, KataFailure) else None
 
 
-def explain(exc: BaseException, learner_file: Path) -> str | None:
-    """The learner-facing text for `exc`, or None when the fault is the harness's own."""
+def explain(exc: BaseException, learner_file: Path, *, why: bool = False) -> str | None:
+    """The learner-facing text for `exc`, or None when the fault is the harness's own.
+    A likely mistake is named by what the numbers show; why: also why it is wrong and the way out."""
     exc = _first(exc)
     shown = shown_path(learner_file)
     if isinstance(exc, LearnerLoadError):
@@ -48,7 +50,7 @@ def explain(exc: BaseException, learner_file: Path) -> str | None:
     if isinstance(exc, KataFailure):
         sentence, _, numbers = str(exc).partition("\n")
         if exc.diagnosis is not None:
-            sentence += f"\nLikely mistake: {exc.diagnosis.text}"
+            sentence += f"\nLikely mistake: {exc.diagnosis.text if why else split_diagnosis(exc.diagnosis.text)[0]}"
         return sentence + (f"\n{numbers}" if numbers else "") + _example(exc)
     if isinstance(exc, NotImplementedYet):
         frames = getattr(exc, "frames", [])
@@ -58,8 +60,11 @@ def explain(exc: BaseException, learner_file: Path) -> str | None:
         return f"{stub.name}() is not implemented yet: write it in {shown} (line {stub.lineno} raises NotImplementedError)."
     if isinstance(exc, LearnerTimeout):
         if exc.frames:
-            where = exc.frames[-1]
-            return f"{exc} in {where.name}() ({shown} line {where.lineno}: `{where.line}`): an infinite loop?"
+            # Name the function the check called, at its own line: a loop in train() that calls
+            # bce_loss() is train()'s, even when time ran out inside bce_loss().
+            called, inner = exc.frames[0], exc.frames[-1]
+            inside = f", inside {inner.name}() (line {inner.lineno})" if inner is not called else ""
+            return f"{exc} in {called.name}() ({shown} line {called.lineno}: `{called.line}`){inside}: an infinite loop?"
         stopped = " and did not stop when asked, so its process was ended" if exc.killed else ""
         return f"{exc} in {exc.function}(){stopped}: an infinite loop?"
     if isinstance(exc, GraderTimeout):

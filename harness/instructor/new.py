@@ -56,7 +56,9 @@ def scaffold(kata_id: str, module: str) -> list[Path]:
 KATA_TOML = '''\
 # Kata {id}: its entry in the registry (harness/grading/registry.py reads every pack's kata.toml).
 #   id       folder name under katas/ and solutions/; module: the learner's file there, without .py
-#   minutes  the time budget an interviewer would give;  hints: shown one at a time, gentlest first
+#   minutes  the time budget an interviewer would give;  hints: a few general ones, in order
+#   [task_hints] per stub function: a nudge, the concept, then the shape of the formula (it says
+#                it reveals the answer); `kata hint` picks the first failing function's next one
 #   [weights]    points per spec test (by function name) for partial credit; unlisted tests weigh 1
 #   [diagnoses]  what the learner reads when their numbers match a mistake of catalog.toml, by its id
 #   picture  optional: the module `kata draw {id}` calls (see harness/pictures/__init__.py)
@@ -68,6 +70,13 @@ module = "{module}"
 minutes = 20
 hints = [
     "TODO: the gentlest hint first: what to look at, not what to write.",
+]
+
+[task_hints]
+grad_sum_of_squares = [
+    "TODO: a nudge: what to look at in this function.",
+    "TODO: the concept it needs.",
+    "This gives the answer away: TODO, the shape of the formula.",
 ]
 
 [weights]

@@ -22,6 +22,8 @@ in the installed package.
 
 from __future__ import annotations
 
+import ast
+
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,7 +171,7 @@ def report(title: str, outcomes: list[Outcome], *, verbose: bool = False) -> str
 
 def lint(kata: registry.Kata) -> list[str]:
     """A kata pack's promises, rustlings' `dev check` style: its files exist (prompt, stub, reference,
-    spec, oracle, catalog), its catalog's mistakes each have their words in kata.toml, it has hints,
+    spec, oracle, catalog), its catalog's mistakes each have their words in kata.toml, it has hints (and [task_hints] name stub functions),
     its stub has a TODO and fails every spec test as "not implemented yet", and its reference passes
     every test. Each problem is a sentence; none means all is well."""
     problems = [f"{label} {path.relative_to(registry.REPO_ROOT)} is missing"
@@ -186,6 +188,12 @@ def lint(kata: registry.Kata) -> list[str]:
     if not kata.hints:
         problems.append("the registry gives it no hints")
     stub = kata.pristine_path.read_text()
+    named = {n.name for n in ast.walk(ast.parse(stub)) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    for task, hints in kata.task_hints.items():
+        if task not in named:
+            problems.append(f"[task_hints] {task}: the stub defines no function, method or class of that name")
+        elif not hints:
+            problems.append(f"[task_hints] {task} has no hints")
     if "TODO" not in stub or "NotImplementedError" not in stub:
         problems.append("the stub should hold a TODO and raise NotImplementedError")
     with tempfile.TemporaryDirectory(prefix=f"verify-{kata.id}-") as tmp:

@@ -29,10 +29,10 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
-from harness.practice import mock_report
+from harness.practice import hints, mock_report
 from harness.grading import registry
 from harness.grading.registry import shown_path
-from harness.practice.mock_session import HINT_PENALTY, Answer, Session, create, freeze, keep_version, latest_unfinished, pick_katas, start_clock
+from harness.practice.mock_session import HINT_PENALTY, Answer, Session, create, freeze, keep_version, latest_unfinished, pick_katas, prompt, start_clock
 from harness.grading.results import KataResult, Status
 from harness.grading.sandbox import Sandbox
 from harness.practice.store import Store
@@ -93,8 +93,9 @@ class Interview:
     def __init__(self, session: Session, store: Store, out: Console, sandbox: Sandbox) -> None:
         self.session, self.store, self.out, self.sandbox = session, store, out, sandbox
         self.last_hint: str | None = None
-        self.results: queue.Queue[tuple[str, KataResult]] = queue.Queue()
+        self.results: queue.Queue[tuple[str, KataResult | None]] = queue.Queue()
         self.grading: str | None = None
+        self.last_results: dict[str, KataResult] = {}  # each kata's newest grade, for aiming hints
 
     # --- coding ------------------------------------------------------------------------------------
     def code(self) -> None:
@@ -136,15 +137,21 @@ class Interview:
         return False
 
     def hint(self) -> None:
+        """The next hint for the first kata not passing, aimed at its first failing task; it costs a
+        point. Spoilers off: the hint that reveals the answer is not given in an interview."""
         s = self.session
         current = next((k for k in s.katas if s.state[k].status != "pass"), s.katas[0])
         kata, state = registry.get(current), s.state[current]
-        if state.hints >= len(kata.hints):
-            self.last_hint = f"No more hints for {current}."
+        last = self.last_results.get(current)
+        task = hints.failing_task(kata, last) if last is not None else next(iter(kata.task_hints), None)
+        hint = hints.next_hint(kata, task, state.hints_by_task, spoilers=False)
+        if hint.text is None:
+            self.last_hint = f"No more hints {hint.about(kata)} in an interview."
         else:
             state.hints += 1
-            self.store.record_event(current, "hint", str(state.hints), s.store_id)
-            self.last_hint = f"Hint {state.hints}/{len(kata.hints)} for {current} (-{HINT_PENALTY:g} point): {kata.hints[state.hints - 1]}"
+            state.hints_by_task[hint.task] = hint.number
+            self.store.record_event(current, "hint", hint.task, s.store_id)
+            self.last_hint = f"{hint.heading(kata)} (-{HINT_PENALTY:g} point): {hint.text}"
             s.save()
         if not self.out.is_terminal:
             self.out.print(self.last_hint)
@@ -155,8 +162,10 @@ class Interview:
         if path.exists():
             keep_version(self.session, kata_id)
 
-        def work() -> None:
-            self.results.put((kata_id, self.sandbox.grade(kata_id, self.session.path)))
+        graded = signature(path)
+
+        def work() -> None:  # a save meanwhile cancels this grade: the newer file is graded next
+            self.results.put((kata_id, self.sandbox.grade(kata_id, self.session.path, cancelled=lambda: signature(path) != graded)))
 
         threading.Thread(target=work, daemon=True).start()
 
@@ -164,6 +173,8 @@ class Interview:
         while not self.results.empty():
             kata_id, result = self.results.get()
             self.grading = None
+            if result is None:  # cancelled by a newer save, which code() has queued
+                continue
             self.apply(result, regrade=True)
             self.store.record_grade(result, "mock", self.session.store_id)
             if not self.out.is_terminal:
@@ -173,6 +184,7 @@ class Interview:
     def apply(self, result: KataResult, *, regrade: bool) -> None:
         s = self.session
         state = s.state[result.kata_id]
+        self.last_results[result.kata_id] = result
         state.status, state.score, state.max_score = result.status.value, result.score, result.max_score
         if regrade:
             state.regrades += 1
@@ -184,6 +196,9 @@ class Interview:
                 if test.message not in failures:  # it carries the "Likely mistake" line, if any
                     failures.append(test.message)
         state.failures = failures[:3] if failures else ([result.error] if result.error else [])
+        for failure in state.failures:
+            if failure.splitlines()[0] not in state.seen:
+                state.seen.append(failure.splitlines()[0])
         s.save()
 
     def clock(self) -> str:
@@ -273,6 +288,10 @@ def run(args, store: Store, out: Console) -> int:
         session = Session.load(folder)
         out.print(f"Resuming the mock interview in {shown_path(folder)}.")
     else:
+        unfinished = latest_unfinished(base)
+        if unfinished is not None:
+            out.print(Text(f"An unfinished mock interview is in {shown_path(unfinished)}: `kata mock --resume` continues it."
+                           " This starts a new one.", style="yellow"))  # fmt: skip
         seed = args.seed if args.seed is not None else int(time.time())
         katas = pick_katas(args.minutes, seed, args.katas.split(",") if args.katas else None)
         session = create(base / time.strftime("%Y%m%d-%H%M%S"), katas, args.minutes, seed, args.questions)
@@ -297,8 +316,8 @@ def _run(session: Session, store: Store, out: Console) -> int:
             for kata_id in session.katas:
                 kata = registry.get(kata_id)
                 out.rule(f"{kata.id} ({kata.minutes} min budget)")
-                out.print(Markdown(kata.prompt_path.read_text()) if out.is_terminal else kata.prompt_path.read_text())
-                out.print(Text(f"Open {shown_path(session.file(kata_id))}", style="bold"))
+                text = prompt(kata_id, session.path)
+                out.print(Markdown(text) if out.is_terminal else text)
             out.rule()
             start_clock(session)
             session.store_id = store.start_session("mock", session.summary())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import html
 import re
 from pathlib import Path
@@ -39,6 +40,22 @@ def _fence(text: str) -> str:
 HEADERS = ("kata", "score", "time to first green", "re-grades", "hints")
 
 
+def ratings(session: Session) -> str:
+    """The self-ratings' total, e.g. "3/4 (2 questions)"."""
+    rated = [a.rating for a in session.answers if a.rating is not None]
+    return f"{sum(rated)}/{2 * len(rated)} over {len(rated)} rated question{'s' * (len(rated) != 1)}"
+
+
+def final_diff(session: Session, kata_id: str) -> str:
+    """The code graded at the deadline (the snapshot) as a diff against the stub it started from."""
+    kata = registry.get(kata_id)
+    final = kata.learner_file(session.snapshot)
+    code = final.read_text() if final.exists() else ""
+    diff = difflib.unified_diff(kata.pristine_path.read_text().splitlines(keepends=True), code.splitlines(keepends=True),
+                                "stub", "at the deadline")  # fmt: skip
+    return "".join(diff)
+
+
 def markdown(session: Session) -> str:
     score, max_score = session.total
     lines = [
@@ -64,12 +81,18 @@ def markdown(session: Session) -> str:
             lines.append("")
             for failure in s.failures:
                 lines += [_fence(failure), failure, _fence(failure)]
+        if s.seen:
+            lines += ["", "Failures seen during the session, in order:", ""] + [f"- `{first}`" for first in s.seen]
+        diff = final_diff(session, kata_id)
+        if diff:
+            lines += ["", "Your code at the deadline, as a diff against the stub:", "", _fence(diff) + "diff", diff.rstrip("\n"), _fence(diff)]
         lines.append("")
     if session.answers:
-        lines += ["## Questions", ""]
+        lines += ["## Questions", "", f"**Self-ratings: {ratings(session)}.**", ""]
         for n, a in enumerate(session.answers, 1):
             rating = "not rated" if a.rating is None else f"{a.rating}/2"
-            lines += [f"### {n}. {a.question}", "", "**Your answer:**", "", a.answer or "_(no answer)_", "",
+            answer = [_fence(a.answer) + "text", a.answer, _fence(a.answer)] if a.answer else ["_(no answer)_"]  # as typed, line breaks kept
+            lines += [f"### {n}. {a.question}", "", "**Your answer:**", "", *answer, "",
                       "**Model answer:**", "", a.model_answer, "", f"**Self-rating:** {rating}", ""]  # fmt: skip
     return "\n".join(lines)
 
@@ -92,8 +115,13 @@ def html_page(session: Session) -> str:
             parts.append("<p>Every check passed at the deadline.</p>" if s.status == "pass" else f"<p>Status at the deadline: {e(s.status)}.</p>")
         else:
             parts.append("<p>What failed at the deadline:</p>" + "".join(f"<pre>{e(f)}</pre>" for f in s.failures))
+        if s.seen:
+            parts.append("<p>Failures seen during the session, in order:</p><ul>" + "".join(f"<li><code>{e(f)}</code></li>" for f in s.seen) + "</ul>")
+        diff = final_diff(session, kata_id)
+        if diff:
+            parts.append(f"<p>Your code at the deadline, as a diff against the stub:</p><pre>{e(diff)}</pre>")
     if session.answers:
-        parts.append("<h2>Questions</h2>")
+        parts.append(f"<h2>Questions</h2><p><strong>Self-ratings: {e(ratings(session))}.</strong></p>")
         for n, a in enumerate(session.answers, 1):
             rating = "not rated" if a.rating is None else f"{a.rating}/2"
             parts.append(
@@ -102,7 +130,7 @@ def html_page(session: Session) -> str:
             )
     style = ("body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.45}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .7em;text-align:left}"
-             "pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap}blockquote{margin-left:1em;color:#333}")  # fmt: skip
+             "pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap}blockquote{margin-left:1em;color:#333;white-space:pre-wrap}")  # fmt: skip
     return f"<!doctype html><html><head><meta charset='utf-8'><title>Mock interview</title><style>{style}</style></head><body>{''.join(parts)}</body></html>\n"
 
 

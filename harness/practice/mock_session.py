@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.grading import registry
+from harness.grading.registry import shown_path
 
 STATE_FILE = "session.json"
 HINT_PENALTY = 1.0  # points off that kata's score per hint, shown while the clock runs
@@ -30,8 +32,10 @@ class KataState:
     max_score: float = 0.0
     regrades: int = 0
     hints: int = 0
+    hints_by_task: dict[str, int] = field(default_factory=dict)  # hints given per task (harness/practice/hints.py)
     first_green_s: float | None = None
     failures: list[str] = field(default_factory=list)  # learner-facing messages of the last grade
+    seen: list[str] = field(default_factory=list)  # every different failure met during the session, first lines
 
 
 @dataclass
@@ -131,6 +135,22 @@ def pick_katas(minutes: float, seed: int, wanted: list[str] | None) -> list[str]
     return sorted((k.id for k in chosen), key=order.get)
 
 
+RUN_IT = re.compile(r"^## Run it\n.*?(?=^## |\Z)", re.S | re.M)
+
+
+def prompt(kata_id: str, folder: Path) -> str:
+    """The kata's prompt in an interview: its practice section (grading katas/, free hints, the
+    reference) replaced by how this session's file is graded."""
+    kata = registry.get(kata_id)
+    text = RUN_IT.sub("", kata.prompt_path.read_text()).rstrip()
+    shown = shown_path(kata.learner_file(folder))
+    return (
+        f"{text}\n\n## In this interview\nYour file is `{shown}`: each save re-grades it on the countdown"
+        f" (`kata grade {kata_id} --impl {shown_path(folder)}` grades it by hand). Press `h` for a hint:"
+        " it costs a point.\n"
+    )
+
+
 def create(folder: Path, katas: list[str], minutes: float, seed: int, questions: int) -> Session:
     """A fresh session folder with pristine stubs; the clock starts with start_clock()."""
     folder.mkdir(parents=True, exist_ok=False)
@@ -139,7 +159,7 @@ def create(folder: Path, katas: list[str], minutes: float, seed: int, questions:
         target = kata.learner_file(folder)
         target.parent.mkdir(parents=True)
         shutil.copyfile(kata.pristine_path, target)
-        shutil.copyfile(kata.prompt_path, target.with_name("README.md"))
+        target.with_name("README.md").write_text(prompt(kata_id, folder))
     session = Session(
         folder=str(folder), katas=katas, minutes=minutes, seed=seed, questions=questions,
         started=0.0, deadline=0.0, state={k: KataState(k) for k in katas},

@@ -244,11 +244,6 @@ class Store:
                 raise
             self.warn(f"Not saved to your history: {what}; {self.path} cannot be written ({exc}).")
 
-    @property
-    def backups_dir(self) -> Path:
-        """Where learners' files are copied before anything replaces them; beside the database."""
-        return self.path.parent / "backups"
-
     def close(self) -> None:
         self._db.close()
 
@@ -298,12 +293,24 @@ class Store:
             query, args = query + " WHERE kata_id = ?", (kata_id,)
         return [Grade(*row) for row in self._db.execute(query + " ORDER BY at, id", args)]
 
-    def events(self, kata_id: str, kind: str, session_id: int | None = None) -> list[tuple[float, str]]:
+    def events(self, kata_id: str, kind: str, session_id: int | None = None, *, practice: bool = False) -> list[tuple[float, str]]:
+        """(time, detail) of each event; of one session, or with practice=True of none (not in a mock)."""
         query = "SELECT at, detail FROM events WHERE kata_id = ? AND kind = ?"
         args: tuple = (kata_id, kind)
         if session_id is not None:
             query, args = query + " AND session_id = ?", (*args, session_id)
+        elif practice:
+            query += " AND session_id IS NULL"
         return list(self._db.execute(query + " ORDER BY at, id", args))
+
+    def last_result(self, kata_id: str, sources: tuple[str, ...]) -> tuple[float, KataResult] | None:
+        """When the newest grade of a kata from one of `sources` was made, and that grade."""
+        marks = ", ".join("?" * len(sources))
+        row = self._db.execute(
+            f"SELECT at, result FROM grades WHERE kata_id = ? AND source IN ({marks}) ORDER BY at DESC, id DESC LIMIT 1",
+            (kata_id, *sources),
+        ).fetchone()
+        return (row[0], KataResult.from_dict(json.loads(row[1]))) if row else None
 
     def sessions(self, kind: str | None = None) -> list[dict]:
         query = "SELECT id, kind, started, ended, data FROM sessions"

@@ -38,15 +38,25 @@ def watch(
     on_verdict: Callable[[KataResult], None],
     root: Path | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    on_grading: Callable[[], None] = lambda: None,
 ) -> None:
-    """Grade now, then after every save, until should_stop() is true (or Ctrl-C)."""
+    """Grade now, then after every save, until should_stop() is true (or Ctrl-C).
+
+    on_grading() is told the moment a save lands (the verdict shown is stale from then on). A save
+    during a grade cancels it and grades the newer file instead: the learner never waits for a
+    verdict on code they have already changed.
+    """
     path = kata.learner_file(root)
     seen = None
     while not should_stop():
-        current = signature(path)
-        if current != seen:
-            seen = settled_signature(path)
-            on_verdict(sandbox.grade(kata.id, root))
-            sandbox.prepare(kata.id, root)  # while the learner reads the verdict
+        if signature(path) == seen:
+            time.sleep(POLL_S)
             continue
-        time.sleep(POLL_S)
+        seen = settled_signature(path)
+        on_grading()
+        graded_file = seen
+        result = sandbox.grade(kata.id, root, cancelled=lambda: should_stop() or signature(path) != graded_file)
+        if result is None:
+            continue  # saved again meanwhile: that version is graded next
+        on_verdict(result)
+        sandbox.prepare(kata.id, root)  # while the learner reads the verdict

@@ -11,28 +11,44 @@ import shutil
 import time
 from pathlib import Path
 
-from harness.grading.registry import Kata
+from harness.grading.registry import WORKSPACE, Kata, shown_path
+from harness.practice.store import Store
 
 
-def ensure(kata: Kata) -> bool:
-    """Copy the pristine stub into katas/ if the learner's file is missing; True when it did."""
+# Where a learner's file is copied before anything replaces it: beside their files (git ignores it),
+# whatever database KATA_DB names.
+BACKUPS_DIR = WORKSPACE / ".backups"
+
+
+class MissingFile(Exception):
+    """The learner's file was there once and is gone: it is never recreated behind their back."""
+
+
+def ensure(kata: Kata, store: Store) -> bool:
+    """Copy the pristine stub into katas/ if the learner's file was never made; True when it did.
+    A file made before and now missing (deleted, moved) is MissingFile: `kata reset` makes it again."""
     target = kata.learner_file()
     if target.exists():
         return False
+    if store.events(kata.id, "start", practice=True):
+        raise MissingFile(f"{shown_path(target)} is missing (deleted or moved?): nothing was recreated."
+                          f" `kata reset {kata.id}` starts over from the stub.")  # fmt: skip
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(kata.pristine_path, target)
+    store.record_event(kata.id, "start")  # the attempt's start: `time to pass` counts from here
     return True
 
 
 def is_pristine(kata: Kata, root: Path | None = None) -> bool:
+    """The file is the stub as it was given (a missing file is not: grading it says it is missing)."""
     path = kata.learner_file(root)
-    return not path.exists() or path.read_bytes() == kata.pristine_path.read_bytes()
+    return path.exists() and path.read_bytes() == kata.pristine_path.read_bytes()
 
 
 def backup(kata: Kata, backups_dir: Path, root: Path | None = None) -> Path | None:
     """Copy the learner's file into backups_dir/<timestamp>/<id>/; None when there is nothing to keep."""
     source = kata.learner_file(root)
-    if is_pristine(kata, root):
+    if not source.exists() or is_pristine(kata, root):
         return None
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = backups_dir / stamp / kata.id / kata.filename

@@ -91,10 +91,23 @@ def test_nested_grad_on_arrays(learner, p: Points):
 
 
 # --- Task 01.4: compose_grad ----------------------------------------------------------------------
+def handed(name: str, function):
+    """A function handed to compose_grad, which says so when it is given something other than x values
+    (`f_grad(g)`), rather than NumPy's "loop of ufunc does not support argument 0 of type function"."""
+
+    def checked(t):
+        if isinstance(t, bool) or not isinstance(t, (int, float, np.ndarray, np.generic)):
+            given = "a function, not values of x" if callable(t) else describe(t)
+            raise TypeError(f"{name}() takes x values (a number or an array), but it was given {given}")
+        return function(t)
+
+    return checked
+
+
 @given(c=compositions(oracle.ELEMENTARY, tol.COMPOSE_RANGE))
 def test_compose_grad_matches_torch(learner, c: Composition):
     with example_on_failure(c):
-        f_grad, g, g_grad = c.f.numpy_grad(), c.g.numpy(), c.g.numpy_grad()
+        f_grad, g, g_grad = handed("f_grad", c.f.numpy_grad()), handed("g", c.g.numpy()), handed("g_grad", c.g.numpy_grad())
         h = learner.compose_grad(f_grad, g, g_grad)
         if not callable(h):
             raise KataFailure(
@@ -164,7 +177,7 @@ def sin_square_answer(learner):
         raise KataFailure(f"{what} is {expr}: it contains {', '.join(sorted(map(str, others)))}, but should depend on x only.")
     if expr.has(sympy.Derivative):
         raise KataFailure(
-            f"{what} is {expr}: work the Derivative out (or call .doit() on it) and return the result.",
+            f"{what} is {expr}: it still holds an unevaluated Derivative.",
             safely(lambda: diagnose.unevaluated(real_values(expr.doit(), x), SYMBOLIC_POINTS)),
         )
     return x, expr
@@ -192,8 +205,8 @@ def test_sin_square_grad_symbolic_is_exact(learner):
     difference = sympy.nsimplify(expr, rational=True) - truth
     if not proven_zero(difference):
         raise KataFailure(
-            f"sin_square_grad_symbolic() is {expr}, which is not exactly d/dx sin(x**2 + 1) = {truth}:"
-            f" sympy.simplify(yours - that) is {sympy.simplify(difference)}, not 0.",
+            f"sin_square_grad_symbolic() is {expr}, which is not exactly d/dx sin(x**2 + 1):"
+            f" sympy.simplify(yours - the derivative) is {sympy.simplify(difference)}, not 0.",
             safely(lambda: diagnose.sin_square_symbolic(real_values(expr, x), SYMBOLIC_POINTS)),
         )
 
@@ -228,8 +241,8 @@ def test_chain_rule_symbolic_is_outer_times_inner(learner):
     inner = sympy.Derivative(g(x), x)
     if not (isinstance(expr, sympy.Mul) and inner in expr.args):
         raise KataFailure(
-            f"chain_rule_symbolic() is {expr}; write it as a product: the derivative of the outer function f,"
-            f" taken at g(x), times the derivative of the inner function, {inner}.",
+            f"chain_rule_symbolic() is {expr}, which is not a product with the inner function's derivative,"
+            f" {inner}, among its factors.",
             safely(lambda: chain_rule_mistake(expr, x, f, g)),
         )
 

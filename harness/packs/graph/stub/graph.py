@@ -17,7 +17,7 @@ Conventions (the spec checks each one):
     x.grad adds up both shares: 2x. (One edge per pair whose local gradient is already 2x passes too.)
   * backward() and explain() are each called on a freshly built graph.
 
-Run `pytest katas/03_graph` to be graded, and `python -m harness.pictures.draw` to see your graph beside torch's.
+Run `pytest katas/03_graph` to be graded, and `kata draw 03_graph` to see your graph beside torch's.
 """
 
 from __future__ import annotations
