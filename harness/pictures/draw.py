@@ -1,67 +1,361 @@
-"""Kata 03's pictures: the learner's graph of y = sin(x**2 + 1) above the graph torch records for it.
+"""Kata 03's pictures: the learner's graph drawn as a circuit of the chain rule, above the graph torch records.
 
-    kata draw [--impl DIR] [--out DIR] [--renderer auto|graphviz|matplotlib]
+    kata draw [--expr "x*x + sin(x)"] [--impl DIR] [--out DIR] [--renderer auto|graphviz|matplotlib]
 
-builds y = sin(x**2 + 1) at x = 2 with the learner's Value (from DIR/03_graph/graph.py, default
-katas/), runs y.backward(), and draws two panels with the same conventions, arrows running from the
-input to the loss and every node showing its value and gradient:
+builds an expression (y = sin(x**2 + 1) at x = 2, or the one --expr writes: harness/pictures/expr.py)
+with the learner's Value (DIR/03_graph/graph.py, default katas/, run in its jailed process) and with
+torch, runs backward on both, and draws two panels, arrows running from the inputs to the loss:
 
-  * yours: the learner's nodes, walked here through .inputs, so the picture is of the Values
-    themselves (their trace() and to_dot() are not needed; a missing backward() only hides grads);
+  * yours, as a circuit diagram in the manner of CS231n's notes: each node with its op, value and
+    gradient; on each edge the value passed forward, the local gradient (its formula and number) and
+    upstream x local, the share of the gradient sent back. Every number is compared with torch's:
+    a node whose value or gradient disagrees is red with both numbers, an edge whose local gradient
+    disagrees is red, and the first wrong edge going back from the root is marked. The nodes and edges
+    are the learner's trace() as it returns them (reversed edges drawn reversed); what trace() misses
+    of the .inputs graph is drawn dashed. When the root is a function of one operand (sin(u)), the
+    inner and the outer function are drawn as labelled groups.
   * torch's: y.grad_fn and its next_functions for the same expression: the graph autograd walks.
 
-Graphviz's `dot` draws them when it is on PATH; otherwise networkx lays the nodes out in layers and
-matplotlib draws them (both imported only then). Either way the output is a PNG and an SVG. The
-panels are stacked, the learner's on top, so that the columns (x, x**2, u, y) line up.
-
-From code, draw(impl_root, out_dir) does the above; render([value_panel(root)], out_dir) draws the
-graph under any Value.
+The comparisons are the spec's own (harness/packs/graph/spec.py: the expression built with the
+learner's Value, torch's values, gradients and local gradients from the pack's oracle). Rendering,
+with Graphviz's dot or with matplotlib, is harness/pictures/render.py.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections import Counter
+import math
+import textwrap
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.grading import registry
-from harness.pictures import DrawError
-from harness.pictures.dot import quote
-from harness.grading.checks import NotImplementedYet
-from harness.jail.proxy import LearnerDied, LearnerTimeout
+from harness.grading import tolerances as tol
+from harness.grading.checks import NotImplementedYet, describe
 from harness.grading.learner import LearnerLoadError, load
 from harness.grading.registry import shown_path
+from harness.jail.proxy import LearnerDied, LearnerTimeout
+from harness.pictures import DrawError
+from harness.pictures.expr import ExprError, parse
+from harness.pictures.render import Arrow, Box, Group, Panel, render
 
 KATA_ID = "03_graph"
-SEED_X = 2.0
+SEED = "x = 2.0; u = x**2 + 1; y = sin(u)"  # the prompt's expression, in --expr's language
 DEFAULT_OUT = registry.REPO_ROOT / "graph-drawings"
-RENDERERS = ("auto", "graphviz", "matplotlib")
-# Fill colours by kind of node, shared by both renderers so the two kinds of picture read alike.
-COLOURS = {"input": "#cfe2ff", "constant": "#e9ecef", "op": "#fff3bf", "root": "#ffd8a8", "torch": "#d3f9d8"}
+UNARY = ("neg", "sin", "exp", "log", "tanh", "relu", "sigmoid")
+CAPTION_WIDTH = 110  # characters: a caption's line is wrapped to the width of a picture of 4 columns
+LEGEND = "On each arrow: the value passed forward (green); the local gradient; upstream x local = the share sent back (blue)."
 
 
-@dataclass(frozen=True)
-class Box:
-    """One node of a panel: a title and a few lines of text, coloured by kind."""
-
-    key: str
-    lines: tuple[str, ...]
-    kind: str  # a key of COLOURS
+def _number(value) -> float | None:
+    """A finite float, or None for anything else the learner's code left there (None, a string, nan)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
-@dataclass(frozen=True)
-class Panel:
-    """One graph to draw: its boxes (inputs first) and arrows (input -> loss, one per edge)."""
-
-    title: str
-    caption: str
-    boxes: tuple[Box, ...]
-    arrows: tuple[tuple[str, str], ...]
+def _f(value: float | None) -> str:
+    return "?" if value is None else f"{value:.4f}"
 
 
-# --- what to draw ------------------------------------------------------------------------------
+def _grad_close(a: float | None, b: float) -> bool:
+    return a is not None and math.isclose(a, b, rel_tol=tol.GRAPH_GRAD_RTOL, abs_tol=tol.GRAPH_GRAD_ATOL)
+
+
+def _value_close(a: float | None, b: float) -> bool:
+    return a is not None and math.isclose(a, b, rel_tol=tol.GRAPH_VALUE_RTOL, abs_tol=tol.GRAPH_VALUE_ATOL)
+
+
+def _paren(name: str) -> str:
+    return name if name.isidentifier() or _number(_try_float(name)) is not None else f"({name})"
+
+
+def _try_float(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def local_formula(op: str, inner: str, other: str | None, exponent: float | None) -> str:
+    """d outer / d inner as a formula in the nodes' names: `cos(u)` for sin(u), `b` for a * b."""
+    x = _paren(inner)
+    if op == "**":
+        if exponent is None:
+            return f"n·{x}**(n-1)"
+        return f"{exponent:g}·{x}" if exponent == 2 else f"{exponent:g}·{x}**{exponent - 1:g}"
+    return {
+        "+": "1", "*": _paren(other) if other else "?", "neg": "-1", "sin": f"cos({inner})", "exp": f"exp({inner})", "log": f"1/{x}",
+        "tanh": f"1 - tanh({inner})²", "relu": f"[{inner} > 0]", "sigmoid": f"σ({inner})·(1 - σ({inner}))",
+    }.get(op, "?")  # fmt: skip
+
+
+# --- the learner's graph as a circuit --------------------------------------------------------------
+@dataclass
+class _Edge:
+    """An edge of the learner's .inputs graph, as one arrow: the slots of outer.inputs it stands for."""
+
+    inner: object
+    outer: object
+    slots: tuple[int, ...]  # positions in outer.inputs; several when trace() merged x * x into one edge
+    style: str = "plain"
+
+
+class Circuit:
+    """The learner's built expression read once (values, grads, local gradients) and held against torch's."""
+
+    def __init__(self, built, ev, *, grads: bool) -> None:
+        self.built, self.ev, self.grads = built, ev, grads
+        graph = built.graph
+        self.position = {id(n): i for i, n in enumerate(graph.nodes)}  # topological, inputs first
+        self.torch_grad = {id(n): g for n, g in built.torch_grads(ev)} if grads else {}
+        self.torch_data = {id(n): ev.values[k] for k, n in enumerate(built.nodes)}
+        self.data = {id(n): _number(n.data) for n in graph.nodes}
+        self.grad = {id(n): _number(n.grad) if grads else None for n in graph.nodes}
+        self.locals = {id(n): self._locals(n) for n in graph.nodes}
+        self.edges: list[_Edge] = []  # the arrows drawn: set once trace() is read
+
+    def _locals(self, node) -> tuple[float | None, ...] | None:
+        """node.local_grads (the stub's attribute), one number per entry of .inputs; None if it has none."""
+        count = len(self.built.graph.inputs[id(node)])
+        got = getattr(node, "local_grads", None) if count else ()
+        if not isinstance(got, (tuple, list)) or len(got) != count:
+            return None
+        return tuple(_number(g) for g in got)
+
+    def name(self, node) -> str:
+        k = self.built.index(node)
+        if k is not None:
+            return self.built.expr.names[k]
+        op, inputs = getattr(node, "op", ""), self.built.graph.inputs.get(id(node), ())
+        if op == "neg" and len(inputs) == 1:  # the -b inside a - b
+            return f"-{_paren(self.name(inputs[0]))}"
+        return f"{self.data.get(id(node)) or 0:g}" if op == "" else op
+
+    def grad_of(self, node) -> str:
+        name = self.name(node)
+        return f"{name}.grad" if name.isidentifier() else f"the grad of {name}"
+
+    def want_grad(self, node) -> tuple[float | None, str]:
+        """What the node's grad should be, and whose word that is: torch's, or for a node torch has no
+        twin of (the neg inside a - b) the sum of the shares the learner's own edges send back to it."""
+        if id(node) in self.torch_grad:
+            return self.torch_grad[id(node)], "torch"
+        shares = [self.share(e) for e in self.edges if e.inner is node]
+        if not self.grads or not shares or None in shares:
+            return None, ""
+        return sum(shares), "shares add to"
+
+    def wrong_grad(self, node) -> bool:
+        want, _ = self.want_grad(node)
+        return want is not None and not _grad_close(self.grad[id(node)], want)
+
+    def wrong_data(self, node) -> bool:
+        want = self.torch_data.get(id(node))
+        return want is not None and not _value_close(self.data[id(node)], want)
+
+    def box(self, node, key: str, *, root, note: str = "", first: bool = False) -> Box:
+        op = getattr(node, "op", "")
+        kind = "root" if node is root else "op" if op else "input" if self.built.index(node) is not None else "constant"
+        lines = [self.name(node) if kind != "constant" else "constant", f"op {op}" if op else ""]
+        data, grad = self.data.get(id(node)), self.grad.get(id(node))
+        lines.append(f"data {_f(data)}" + (f" ✗ torch {_f(self.torch_data[id(node)])}" if self.wrong_data(node) else ""))
+        if not self.grads:
+            lines.append("grad ?")
+        else:
+            want, whose = self.want_grad(node)
+            lines.append(f"grad {_f(grad)}" + (f" ✗ {whose} {_f(want)}" if self.wrong_grad(node) else ""))
+        wrong = self.wrong_data(node) or self.wrong_grad(node)
+        lines.insert(0, "first wrong node" if first else "")
+        return Box(key, tuple(line for line in (*lines, note) if line), kind, wrong=wrong, dashed=bool(note), first_wrong=first)
+
+    def local(self, edge: _Edge) -> tuple[float | None, float | None]:
+        """The edge's local gradient, the learner's and torch's (summed over its slots); None where unknown."""
+        inner, outer = edge.inner, edge.outer
+        mine = self.locals[id(outer)]
+        got = None if mine is None or any(mine[s] is None for s in edge.slots) else sum(mine[s] for s in edge.slots)
+        positions = [s for s, i in enumerate(self.built.graph.inputs[id(outer)]) if i is inner]
+        partials = self.built.torch_partials(inner, outer, self.ev)
+        want = None
+        if partials is not None and len(partials) == len(positions):
+            want = sum(partials[positions.index(s)] for s in edge.slots)
+        return got, want
+
+    def label(self, edge: _Edge) -> tuple[tuple[str, str], ...]:
+        inner, outer = edge.inner, edge.outer
+        inputs = self.built.graph.inputs[id(outer)]
+        others = [self.name(i) for s, i in enumerate(inputs) if s not in edge.slots]
+        k = self.built.index(outer)
+        instr = self.built.expr.instr(k) if k is not None else None
+        exponent = instr.args[1] if instr is not None and instr.op == "**" else None
+        formula = local_formula(getattr(outer, "op", ""), self.name(inner), others[0] if others else self.name(inner), exponent)
+        if len(edge.slots) > 1:
+            formula = f"{len(edge.slots)} × {formula}"
+        got, want = self.local(edge)
+        lines = [(f"{self.name(inner)} = {_f(self.data[id(inner)])}", "forward")]
+        if want is not None and not _grad_close(got, want):
+            lines.append((f"local {formula}: yours {_f(got)} ✗ torch {_f(want)}", "wrong"))
+        else:
+            lines.append((f"local {formula} = {_f(got)}", "local"))
+        upstream = self.grad[id(outer)]
+        if self.grads and upstream is not None and got is not None:
+            lines.append((f"{_f(upstream)} × {_f(got)} = {_f(upstream * got)}", "backward"))
+        return tuple(lines)
+
+    def share(self, edge: _Edge) -> float | None:
+        """upstream x local: what the edge sends back to its inner node."""
+        upstream, (local, _) = self.grad[id(edge.outer)], self.local(edge)
+        return None if upstream is None or local is None else upstream * local
+
+    def first_fault(self) -> tuple[_Edge | None, object | None, str] | None:
+        """Going back from the root the way backward() does, node by node, the first thing that goes wrong:
+        (edge, None, why) for an edge whose local gradient or share is wrong, or (None, node, why) for a
+        node whose gradient is not the sum of the right shares it was sent; None when nothing is wrong."""
+        root, name, graph = self.built.root, self.name, self.built.graph
+        # Backward's order, but inputs and constants last: they pass nothing on, and a wrong gradient
+        # is clearer on the op that made it (x**2 -> u) than on a number beside it (1 -> u).
+        order = sorted(reversed(graph.nodes), key=lambda n: not graph.inputs[id(n)])
+        for node in order:
+            mine = _f(self.grad[id(node)])
+            if self.wrong_grad(node):
+                if node is root:
+                    return None, node, f"{self.grad_of(root)} is {mine}, but d{name(root)}/d{name(root)} = 1 is where the chain rule starts"
+                into = sorted((e for e in self.edges if e.inner is node), key=lambda e: (-self.position[id(e.outer)], e.slots))
+                shares = [self.share(e) for e in into]
+                want, whose = self.want_grad(node)
+                torch = f" (torch's: {_f(want)})" if whose == "torch" else ""
+                if len(into) == 1:
+                    return into[0], None, f"it sends back {_f(shares[0])}{torch}, but {self.grad_of(node)} is {mine}"
+                total = "?" if None in shares else _f(sum(shares))
+                return None, node, (
+                    f"{self.grad_of(node)} is {mine}, but the {len(into)} shares sent back to it add up to"
+                    f" {' + '.join(_f(v) for v in shares)} = {total}{torch}: a node's gradient is the sum of its shares"
+                )  # fmt: skip
+            for edge in sorted((e for e in self.edges if e.outer is node), key=lambda e: e.slots):
+                got, want = self.local(edge)
+                if want is not None and not _grad_close(got, want):
+                    return edge, None, f"its local gradient is {_f(got)}, torch's {_f(want)}"
+        return None
+
+
+def _edges(circuit: Circuit, traced) -> tuple[list[_Edge], list[tuple[object, object, str]]]:
+    """The arrows to draw: trace()'s edges that are edges of the graph, then what it missed (dashed);
+    and trace()'s edges that are not (reversed, or between nodes that are not input and user), with why."""
+    graph, name = circuit.built.graph, circuit.name
+    slots_of: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+    by_id = {id(n): n for n in graph.nodes}
+    for node in graph.nodes:
+        for s, inner in enumerate(graph.inputs[id(node)]):
+            slots_of[(id(inner), id(node))].append(s)
+    if traced is None:
+        return [_Edge(by_id[a], by_id[b], (s,)) for (a, b), slots in slots_of.items() for s in slots], []
+    given = Counter((id(a), id(b)) for a, b in traced)
+    edges, strays, used = [], [], Counter()
+    for a, b in traced:
+        pair = (id(a), id(b))
+        slots = slots_of.get(pair)
+        if slots is None:
+            why = f"trace() gives ({name(a)}, {name(b)}): " + (
+                f"reversed, {name(b)} is an input of {name(a)}" if (id(b), id(a)) in slots_of else f"{name(a)} is not an input of {name(b)}"
+            )
+            strays.append((a, b, why))
+        elif given[pair] == 1 and len(slots) > 1:  # one edge for x * x, whose local gradient is 2x: accepted
+            edges.append(_Edge(a, b, tuple(slots)))
+            used[pair] = len(slots)
+        elif used[pair] < len(slots):
+            edges.append(_Edge(a, b, (slots[used[pair]],)))
+            used[pair] += 1
+        else:
+            strays.append((a, b, f"trace() gives ({name(a)}, {name(b)}) {given[pair]} times; {name(b)}.inputs holds {name(a)} {len(slots)}"))
+    for pair, slots in slots_of.items():
+        edges += [_Edge(by_id[pair[0]], by_id[pair[1]], (s,), "missed") for s in slots[used[pair] :]]
+    return edges, strays
+
+
+def _groups(circuit: Circuit, keys: dict[int, str]) -> tuple[Group, ...]:
+    """The inner and the outer function, when the root is a function of one operand computed from the inputs."""
+    built, root = circuit.built, circuit.built.root
+    inputs = built.graph.inputs[id(root)]
+    if getattr(root, "op", "") not in UNARY or len(inputs) != 1 or not built.graph.inputs[id(inputs[0])]:
+        return ()
+    inner = inputs[0]
+    members, stack = [], [inner]
+    while stack:  # everything the inner node is computed from, but the expression's inputs
+        node = stack.pop()
+        if id(node) in {id(m) for m in members} or (not built.graph.inputs[id(node)] and built.index(node) is not None):
+            continue
+        members.append(node)
+        stack.extend(built.graph.inputs[id(node)])
+    k = built.index(inner)
+    defined = built.expr.code(k) if k is not None and built.expr.names[k].isidentifier() else circuit.name(inner)
+    return (
+        Group(f"inner function {defined}", tuple(keys[id(m)] for m in members if id(m) in keys)),
+        Group(f"outer function {circuit.name(root)} = {root.op}({circuit.name(inner)})", (keys[id(root)],)),
+    )
+
+
+def value_panel(built, ev, traced, *, grads: bool = True, caption: str = "") -> Panel:
+    """The learner's graph as a circuit: trace()'s nodes and edges (`traced`, or None to draw .inputs)."""
+    circuit = Circuit(built, ev, grads=grads)
+    graph, root = built.graph, built.root
+    nodes = list(graph.nodes)
+    if traced is not None:
+        traced_nodes, traced_edges = traced
+        in_trace = {id(n) for n in traced_nodes}
+        nodes = [n for n in traced_nodes if id(n) in circuit.position] + [n for n in graph.nodes if id(n) not in in_trace]
+    else:
+        traced_edges, in_trace = None, {id(n) for n in graph.nodes}
+    keys = {id(n): f"v{i}" for i, n in enumerate(nodes)}
+    edges, strays = _edges(circuit, traced_edges)
+    circuit.edges = edges
+    fault = circuit.first_fault()
+    first, first_node, why = fault if fault is not None else (None, None, "")
+    boxes = [circuit.box(n, keys[id(n)], root=root, note="" if id(n) in in_trace else "missed by trace()", first=n is first_node) for n in nodes]
+    arrows = [
+        Arrow(keys[id(e.inner)], keys[id(e.outer)], (("first wrong edge", "wrong"),) * (e is first) + circuit.label(e)
+              + (("missed by trace()", "note"),) * (e.style == "missed"), style=e.style, first_wrong=e is first)
+        for e in edges
+    ] + [Arrow(keys[id(a)], keys[id(b)], ((why, "wrong"),), style="wrong") for a, b, why in strays]  # fmt: skip
+    lines = [caption, LEGEND]
+    wrong = [b for b in boxes if b.wrong]
+    if wrong:
+        lines.append(f"In red: {len(wrong)} node{'s' * (len(wrong) > 1)} whose value or gradient is wrong (yours ✗ torch's, or the sum of the shares sent back to it).")
+    if strays:
+        lines.append(f"In red, dashed: {len(strays)} of trace()'s edges are not edges of the graph (inner, outer), as its .inputs have them.")
+    missed = sum(e.style == "missed" for e in edges) + sum(b.dashed for b in boxes)
+    if missed:
+        lines.append(f"Dashed: what trace() missed of the graph its .inputs make ({missed} edges and nodes).")
+    if first is not None:
+        lines.append(f"First wrong edge going back from {circuit.name(root)}: {circuit.name(first.inner)} -> {circuit.name(first.outer)}: {why}.")
+    if first_node is not None:
+        lines.append(f"First wrong node going back from {circuit.name(root)}: {why}.")
+    caption = "\n".join(textwrap.fill(line, CAPTION_WIDTH, subsequent_indent="    ") for text in lines if text for line in text.splitlines())
+    return Panel("your Value graph", caption, tuple(boxes), tuple(arrows), _groups(circuit, keys))
+
+
+def torch_panel(root, named: list[tuple[str, object]], *, caption: str = "") -> Panel:
+    """A panel of the graph autograd records under the tensor `root`: its grad_fn and next_functions.
+
+    `named` pairs names with the tensors of the expression (retain_grad() on the intermediates), so
+    each grad_fn shows the value and gradient of the tensor it produced.
+    """
+    by_fn = {id(t.grad_fn): (name, t) for name, t in named if t.grad_fn is not None}
+    by_leaf = {id(t): (name, t) for name, t in named if t.grad_fn is None}
+    fns = _walk(root.grad_fn, lambda fn: tuple(f for f, _ in fn.next_functions if f is not None))
+    keys = {id(fn): f"t{i}" for i, fn in enumerate(fns)}
+    boxes = []
+    for fn in fns:
+        kind = type(fn).__name__
+        name, tensor = by_leaf[id(fn.variable)] if kind == "AccumulateGrad" else by_fn.get(id(fn), ("", None))
+        lines = [kind, f"{name} (leaf)" if kind == "AccumulateGrad" else name]
+        if tensor is not None:
+            lines += [f"data {tensor.item():.4f}", f"grad {tensor.grad.item():.4f}"]
+        boxes.append(Box(keys[id(fn)], tuple(line for line in lines if line), "root" if fn is root.grad_fn else "torch"))
+    # next_functions point from a result back to what it was computed from: reversed, input -> loss.
+    arrows = tuple(Arrow(keys[id(f)], keys[id(fn)]) for fn in fns for f, _ in fn.next_functions if f is not None)
+    return Panel("torch's autograd graph", caption, tuple(boxes), arrows)
+
+
 def _walk(root, inputs_of) -> list:
     """Every node reachable from `root`, each after the nodes it is computed from."""
     order, seen, stack = [], set(), [(root, False)]
@@ -76,81 +370,22 @@ def _walk(root, inputs_of) -> list:
     return order
 
 
-def value_panel(root, *, grads: bool = True, caption: str = "") -> Panel:
-    """A panel of the learner's Value graph under `root`, walked through .inputs."""
-    nodes = _walk(root, lambda n: tuple(n.inputs))
-    boxes, keys = [], {id(n): f"v{i}" for i, n in enumerate(nodes)}
-    for node in nodes:
-        kind = "root" if node is root else "op" if node.op else "input" if node.label else "constant"
-        name = node.label or ("constant" if not node.op else "")
-        lines = [line for line in (name, f"op {node.op}" if node.op else "") if line]
-        lines += [f"data {node.data:.4f}", f"grad {node.grad:.4f}" if grads else "grad ?"]
-        boxes.append(Box(keys[id(node)], tuple(lines), kind))
-    arrows = tuple((keys[id(inner)], keys[id(node)]) for node in nodes for inner in node.inputs)
-    return Panel("your Value graph", caption, tuple(boxes), arrows)
-
-
-def torch_panel(root, names: dict[str, object], *, caption: str = "") -> Panel:
-    """A panel of the graph autograd records under the tensor `root`: its grad_fn and next_functions.
-
-    `names` maps names to the tensors of the expression (retain_grad() on the intermediates), so
-    each grad_fn shows the value and gradient of the tensor it produced.
-    """
-    by_fn = {id(t.grad_fn): (name, t) for name, t in names.items() if t.grad_fn is not None}
-    by_leaf = {id(t): (name, t) for name, t in names.items() if t.grad_fn is None}
-    fns = _walk(root.grad_fn, lambda fn: tuple(f for f, _ in fn.next_functions if f is not None))
-    keys = {id(fn): f"t{i}" for i, fn in enumerate(fns)}
-    boxes = []
-    for fn in fns:
-        kind = type(fn).__name__
-        name, tensor = by_leaf[id(fn.variable)] if kind == "AccumulateGrad" else by_fn.get(id(fn), ("", None))
-        lines = [kind, f"{name} (leaf)" if kind == "AccumulateGrad" else name]
-        if tensor is not None:
-            lines += [f"data {tensor.item():.4f}", f"grad {tensor.grad.item():.4f}"]
-        boxes.append(Box(keys[id(fn)], tuple(line for line in lines if line), "root" if fn is root.grad_fn else "torch"))
-    # next_functions point from a result back to what it was computed from: reversed, input -> loss.
-    arrows = tuple((keys[id(f)], keys[id(fn)]) for fn in fns for f, _ in fn.next_functions if f is not None)
-    return Panel("torch's autograd graph", caption, tuple(boxes), arrows)
-
-
-def seed_panels(module, path: Path) -> list[Panel]:
-    """Both panels for y = sin(x**2 + 1) at x = SEED_X: the learner's (`module`, loaded from `path`) and torch's."""
+def torch_tensors(expr) -> list:
+    """The expression in torch float64, numbers kept as numbers (as a learner writes x**2 + 1), backward run."""
     import torch
 
-    def build():
-        x = module.Value(SEED_X, label="x")
-        x_sq = x**2
-        u = x_sq + 1
-        y = u.sin()
-        x_sq.label, u.label, y.label = "x**2", "u", "y"
-        return y
+    from harness.packs.graph.oracle import OPS
 
-    try:
-        y = _learner_call(build, path, "building y = sin(x**2 + 1) with your Value")
-    except _Stub as stub:
-        raise DrawError(f"Your Value cannot build y = sin(x**2 + 1) yet: {stub}. Write the ops (Task 03.1), then draw again.") from None
-    caption, grads = "inner function u = x**2 + 1, outer function y = sin(u)", True
-    try:
-        _learner_call(y.backward, path, "running y.backward()")
-    except _Stub as stub:
-        caption, grads = f"{caption}\ngrads not shown: {stub}", False
-    tx = torch.tensor(SEED_X, dtype=torch.float64, requires_grad=True)
-    t_sq = tx**2
-    t_u = t_sq + 1
-    t_y = torch.sin(t_u)
-    for t in (t_sq, t_u, t_y):
-        t.retain_grad()  # torch keeps .grad for leaves only, unless asked
-    t_y.backward()
-    mine = _learner_call(lambda: value_panel(y, grads=grads, caption=caption), path, "reading your graph")
-    theirs = torch_panel(
-        t_y,
-        {"x": tx, "x**2": t_sq, "u": t_u, "y": t_y},
-        caption="y.grad_fn and its next_functions, drawn input -> loss (autograd stores them loss -> input).\n"
-        "A number such as the 1 in x**2 + 1 is no node of torch's graph.",
-    )
-    return [mine, theirs]
+    nodes = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in expr.inputs]
+    for instr in expr.steps:
+        out = OPS[instr.op](*(nodes[a] if type(a) is int else a for a in instr.args))
+        out.retain_grad()  # torch keeps .grad for leaves only, unless asked
+        nodes.append(out)
+    nodes[-1].backward()
+    return nodes
 
 
+# --- the learner's side ------------------------------------------------------------------------
 class _Stub(Exception):
     """The learner's code reached a stub; str(self) says which function, and where."""
 
@@ -172,157 +407,70 @@ def _learner_call(step, path: Path, doing: str):
         raise DrawError(f"While {doing}: {told}") from None
 
 
-# --- Graphviz ----------------------------------------------------------------------------------
-def to_dot(panels: list[Panel]) -> str:
-    """DOT for the panels, one cluster each, the first on top, all laid out left to right."""
-    lines = ["digraph kata_03_graph {", "  rankdir=LR; newrank=true; nodesep=0.3; ranksep=0.5;",
-             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];']  # fmt: skip
-    # newrank lines the panels' columns up; in a left-to-right layout dot stacks clusters from the
-    # bottom up in the order they are written, so the first panel is written last.
-    for i, panel in reversed(list(enumerate(panels))):
-        title = _dot_text(f"{panel.title}\n{panel.caption}\n" if panel.caption else f"{panel.title}\n", newline=r"\l")
-        lines += [f"  subgraph cluster_{i} {{", f"    label={title}; labeljust=l; fontname=Helvetica; fontsize=12;"]
-        for box in panel.boxes:
-            label = _dot_text("\n".join(box.lines))
-            lines.append(f'    p{i}_{box.key} [label={label}, fillcolor="{COLOURS[box.kind]}"];')
-        lines += [f"    p{i}_{a} -> p{i}_{b};" for a, b in panel.arrows]
-        lines.append("  }")
-    lines.append("}")
-    return "\n".join(lines)
+def _traced(module, root, path: Path):
+    """trace(root) as (nodes, edges) when it returns that shape; else None, and why, for the caption."""
+    try:
+        result = _learner_call(lambda: module.trace(root), path, "running trace()")
+    except _Stub as stub:
+        return None, f"Drawn from .inputs: {stub}."
+    except DrawError as exc:
+        return None, f"Drawn from .inputs: {str(exc).splitlines()[0]}"
+    value = module.Value
+    if (
+        isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], (tuple, list)) and isinstance(result[1], (tuple, list))
+        and all(isinstance(n, value) for n in result[0])
+        and all(isinstance(e, (tuple, list)) and len(e) == 2 and all(isinstance(n, value) for n in e) for e in result[1])
+    ):  # fmt: skip
+        return (list(result[0]), [tuple(e) for e in result[1]]), "Drawn from your trace(): its nodes, and its edges as given."
+    return None, f"Drawn from .inputs: trace() returned {describe(result)}, not (nodes, edges)."
 
 
-def _dot_text(text: str, newline: str = r"\n") -> str:
-    """A DOT string; each line break is written \\n (centred line) or \\l (left-justified line)."""
-    return quote(text).replace("\n", newline)
+def panels(module, path: Path, text: str = SEED) -> list[Panel]:
+    """Both panels for the expression `text` (--expr's language): the learner's (`module`, loaded from `path`) and torch's."""
+    from harness.packs.graph import oracle
+    from harness.packs.graph.spec import build
+
+    try:
+        expr = parse(text)
+    except ExprError as exc:
+        raise DrawError(str(exc)) from None
+    ev = oracle.evaluate(expr)
+    for k, value in enumerate(ev.values):
+        if not math.isfinite(value):
+            where = ", ".join(f"{n} = {v:g}" for n, v in zip(expr.names, expr.inputs))
+            raise DrawError(f"`{expr.code(k)}` is {value} at {where}: choose inputs where every op is defined (log and ** 0.5 need positive numbers).")
+    shown = "y = sin(x**2 + 1)" if text == SEED else text
+    try:
+        built = _learner_call(lambda: build(module, expr), path, f"building {shown} with your Value")
+    except _Stub as stub:
+        raise DrawError(f"Your Value cannot build {shown} yet: {stub}. Write the ops (Task 03.1), then draw again.") from None
+    root = expr.names[-1]
+    at = ", ".join(f"{n} = {v:g}" for n, v in zip(expr.names, expr.inputs))
+    caption, grads = f"{shown} at {at}", True
+    try:
+        _learner_call(built.root.backward, path, f"running {root}.backward()")
+    except _Stub as stub:
+        caption, grads = f"{caption}\ngrads not shown: {stub}", False
+    traced, how = _traced(module, built.root, path)
+    mine = _learner_call(lambda: value_panel(built, ev, traced, grads=grads, caption=f"{caption}\n{how}"), path, "reading your graph")
+    tensors = torch_tensors(expr)
+    theirs = torch_panel(
+        tensors[-1], list(zip(expr.names, tensors)),
+        caption="y.grad_fn and its next_functions, drawn input -> loss (autograd stores them loss -> input).\n"
+        "A number such as the 1 in x**2 + 1 is no node of torch's graph.",
+    )  # fmt: skip
+    return [mine, theirs]
 
 
-def render_graphviz(panels: list[Panel], out_dir: Path, name: str) -> list[Path]:
-    dot_file = out_dir / f"{name}.dot"
-    dot_file.write_text(to_dot(panels))
-    written = [dot_file]
-    for fmt in ("png", "svg"):
-        target = out_dir / f"{name}.{fmt}"
-        resolution = ["-Gdpi=150"] if fmt == "png" else []  # as sharp as the matplotlib PNG
-        run = subprocess.run(["dot", f"-T{fmt}", *resolution, "-o", str(target), str(dot_file)], capture_output=True, text=True, timeout=60)
-        if run.returncode != 0:
-            raise DrawError(f"Graphviz's dot failed on {shown_path(dot_file)}: {run.stderr.strip()}")
-        written.append(target)
-    return written
-
-
-# --- matplotlib --------------------------------------------------------------------------------
-def _layout(panel: Panel) -> tuple[dict[str, tuple[float, float]], list[list[tuple[float, float]]]]:
-    """Where each box goes, and the points each arrow runs through: a layered left-to-right layout.
-
-    Columns by longest path from the inputs (an input or a number just before its first use, as dot
-    puts it). An arrow that spans several columns gets a waypoint in each column it crosses, which
-    takes a row like a box does, so the arrow runs between the boxes rather than through them. Rows
-    are ordered by the barycentre of their neighbours, sweeping left and right, to uncross arrows.
-    """
-    import networkx as nx
-
-    graph = nx.MultiDiGraph()
-    graph.add_nodes_from(box.key for box in panel.boxes)
-    graph.add_edges_from(panel.arrows)
-    column = {key: c for c, keys in enumerate(nx.topological_generations(graph)) for key in keys}
-    for key in reversed(list(nx.topological_sort(graph))):
-        if graph.in_degree(key) == 0 and graph.out_degree(key) > 0:
-            column[key] = min(column[s] for s in graph.successors(key)) - 1
-    layered, chains = nx.DiGraph(), []
-    layered.add_nodes_from(graph.nodes)
-    for i, (a, b) in enumerate(panel.arrows):
-        chain = [a, *((i, c) for c in range(column[a] + 1, column[b])), b]  # (arrow, column): a waypoint
-        column.update({point: point[1] for point in chain[1:-1]})
-        layered.add_edges_from(zip(chain, chain[1:]))
-        chains.append(chain)
-    rows = [[key for key in layered.nodes if column[key] == c] for c in range(max(column.values()) + 1)]
-    for sweep in range(4):
-        forward = sweep % 2 == 0
-        for c in range(1, len(rows)) if forward else range(len(rows) - 2, -1, -1):
-            rank = {key: r for r, key in enumerate(rows[c - 1 if forward else c + 1])}
-            neighbours = layered.predecessors if forward else layered.successors
-
-            def barycentre(key, r: int) -> float:
-                ranks = [rank[n] for n in neighbours(key) if n in rank]
-                return sum(ranks) / len(ranks) if ranks else r  # no neighbour there: keep its place
-
-            rows[c] = [key for _, key in sorted(((barycentre(key, r), r), key) for r, key in enumerate(rows[c]))]
-    pos = {key: (float(c), (len(row) - 1) / 2 - r) for c, row in enumerate(rows) for r, key in enumerate(row)}
-    return {box.key: pos[box.key] for box in panel.boxes}, [[pos[key] for key in chain] for chain in chains]
-
-
-def render_matplotlib(panels: list[Panel], out_dir: Path, name: str) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    layouts = [_layout(panel) for panel in panels]
-    points = [[xy for path in paths for xy in path] for _, paths in layouts]
-    columns = max(max(x for x, _ in pts) for pts in points) + 1
-    rows = [max(y for _, y in pts) - min(y for _, y in pts) + 1 for pts in points]
-    heights = [1.25 * r + 1.0 for r in rows]  # inches: a box of 4 lines, plus the panel's title
-    with plt.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):  # text stays text in the SVG
-        fig, axes = plt.subplots(
-            len(panels), 1, figsize=(2.3 * columns + 0.4, sum(heights)), gridspec_kw={"height_ratios": heights}, squeeze=False, layout="constrained"
-        )
-        for ax, panel, (pos, paths) in zip(axes[:, 0], panels, layouts):
-            _draw_panel(ax, panel, pos, paths, columns)
-        written = []
-        for fmt in ("png", "svg"):
-            target = out_dir / f"{name}.{fmt}"
-            fig.savefig(target, format=fmt, dpi=150)
-            written.append(target)
-        plt.close(fig)
-    return written
-
-
-def _draw_panel(ax, panel: Panel, pos: dict[str, tuple[float, float]], paths: list[list[tuple[float, float]]], columns: float) -> None:
-    ys = [y for path in paths for _, y in path] or [y for _, y in pos.values()]
-    ax.set_xlim(-0.5, columns - 0.5)
-    ax.set_ylim(min(ys) - 0.55, max(ys) + 0.55)
-    ax.axis("off")
-    ax.set_title(f"{panel.title}\n{panel.caption}" if panel.caption else panel.title, loc="left", fontsize=10)
-    texts = {}
-    for box in panel.boxes:
-        x, y = pos[box.key]
-        texts[box.key] = ax.text(
-            x, y, "\n".join(box.lines), ha="center", va="center", fontsize=9.5, zorder=3,
-            bbox={"boxstyle": "round,pad=0.45", "facecolor": COLOURS[box.kind], "edgecolor": "#495057"},
-        )  # fmt: skip
-    drawn: Counter[tuple[str, str]] = Counter()
-    for (a, b), path in zip(panel.arrows, paths):
-        drawn[(a, b)] += 1
-        # Two arrows between the same boxes (x * x) bend apart, one above and one below.
-        bend = 0.0 if panel.arrows.count((a, b)) == 1 else 0.3 * (-1) ** drawn[(a, b)]
-        for i, (start, end) in enumerate(zip(path, path[1:])):
-            first, last = i == 0, i == len(path) - 2
-            # Above the boxes, cut at each box's edge (which a box knows only once it is drawn).
-            ax.annotate(
-                "", xy=end, xytext=start, zorder=4,
-                arrowprops={"arrowstyle": "-|>" if last else "-", "color": "#343a40", "lw": 1.2, "mutation_scale": 14,
-                            "shrinkA": 2 if first else 0, "shrinkB": 2 if last else 0, "connectionstyle": f"arc3,rad={bend}",
-                            "patchA": texts[a].get_bbox_patch() if first else None, "patchB": texts[b].get_bbox_patch() if last else None},
-            )  # fmt: skip
-
-
-# --- entry points ------------------------------------------------------------------------------
-def render(panels: list[Panel], out_dir: Path, *, name: str = "graph", renderer: str = "auto") -> list[Path]:
-    """Write the panels as name.png and name.svg in out_dir (plus name.dot with Graphviz)."""
-    if renderer not in RENDERERS:
-        raise ValueError(f"renderer must be one of {', '.join(RENDERERS)}, not {renderer!r}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    use_dot = renderer == "graphviz" or renderer == "auto" and shutil.which("dot") is not None
-    if use_dot and shutil.which("dot") is None:
-        raise DrawError("Graphviz's dot is not on PATH: install Graphviz, or use --renderer matplotlib.")
-    if use_dot:
-        return render_graphviz(panels, out_dir, name)
-    return render_matplotlib(panels, out_dir, name)
-
-
-def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer: str = "auto", seconds: float = 10.0) -> list[Path]:
-    """Draw the learner's graph of y = sin(x**2 + 1) and torch's; the paths written. The learner's Value
-    runs in its jailed process, for at most `seconds` in all."""
+def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer: str = "auto", seconds: float = 10.0,
+         expr: str | None = None) -> list[Path]:  # fmt: skip
+    """Draw the learner's graph of y = sin(x**2 + 1) (or of `expr`) and torch's; the paths written. The
+    learner's Value runs in its jailed process, for at most `seconds` in all."""
+    if expr is not None:
+        try:
+            parse(expr)  # refused before the learner's process starts
+        except ExprError as exc:
+            raise DrawError(str(exc)) from None
     path = registry.get(KATA_ID).learner_file(impl_root)
     try:
         module = load(path)
@@ -330,7 +478,7 @@ def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer
         raise DrawError(str(exc)) from None
     module.process.start_check(seconds)
     try:
-        panels = seed_panels(module, path)
+        drawn = panels(module, path, SEED if expr is None else expr)
     finally:
         module.process.close()
-    return render(panels, out_dir or DEFAULT_OUT, renderer=renderer)
+    return render(drawn, out_dir or DEFAULT_OUT, renderer=renderer)
