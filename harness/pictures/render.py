@@ -271,7 +271,7 @@ def _draw_panel(ax, panel: Panel, pos: dict[str, tuple[float, float]], paths: li
             first, last = i == 0, i == len(path) - 2
             # Above the boxes, cut at each box's edge (which a box knows only once it is drawn).
             ax.annotate(
-                "", xy=end, xytext=start, zorder=4,
+                "", xy=end, xytext=start, zorder=4, gid=f"arrow-{arrow.tail}-{arrow.head}",
                 arrowprops={"arrowstyle": "-|>" if last else "-", "color": colour, "lw": 2.6 if arrow.first_wrong else 1.2,
                             "linestyle": "--" if arrow.style != "plain" else "-", "mutation_scale": 14,
                             "shrinkA": 2 if first else 0, "shrinkB": 2 if last else 0, "connectionstyle": f"arc3,rad={bend}",
