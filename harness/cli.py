@@ -255,7 +255,7 @@ def cmd_history(args, store: Store, out) -> int:
     if args.plot:
         from harness.pictures.plots import plot_history
 
-        plot_history(grades, Path(args.plot))
+        plot_history(store, Path(args.plot), args.id)
         out.print(f"wrote {args.plot}")
     return EXIT_OK
 
