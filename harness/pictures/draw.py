@@ -67,14 +67,13 @@ def _value_close(a: float | None, b: float) -> bool:
 
 
 def _paren(name: str) -> str:
-    return name if name.isidentifier() or _number(_try_float(name)) is not None else f"({name})"
-
-
-def _try_float(text: str):
-    try:
-        return float(text)
-    except ValueError:
-        return None
+    """The name, in parentheses when an operator outside its own brackets would bind wrongly: (a - b), (-b)."""
+    depth, bare = 0, True
+    for i, c in enumerate(name):
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth == 0 and (c in "+* " or c == "-" and not (i == 0 and name[1:].replace(".", "", 1).isdigit())):
+            bare = False
+    return name if bare else f"({name})"
 
 
 def local_formula(op: str, inner: str, other: str | None, exponent: float | None) -> str:
@@ -439,7 +438,7 @@ def panels(module, path: Path, text: str = SEED) -> list[Panel]:
         if not math.isfinite(value):
             where = ", ".join(f"{n} = {v:g}" for n, v in zip(expr.names, expr.inputs))
             raise DrawError(f"`{expr.code(k)}` is {value} at {where}: choose inputs where every op is defined (log and ** 0.5 need positive numbers).")
-    shown = "y = sin(x**2 + 1)" if text == SEED else text
+    shown = "y = sin(x**2 + 1)" if text == SEED else text if expr.names[-1].isidentifier() else expr.names[-1]
     try:
         built = _learner_call(lambda: build(module, expr), path, f"building {shown} with your Value")
     except _Stub as stub:
@@ -482,3 +481,11 @@ def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer
     finally:
         module.process.close()
     return render(drawn, out_dir or DEFAULT_OUT, renderer=renderer)
+
+
+if __name__ == "__main__":  # the stub's docstring points here: the same as `kata draw`
+    import sys
+
+    from harness import cli
+
+    sys.exit(cli.main(["draw", *sys.argv[1:]]))
