@@ -133,6 +133,27 @@ def test_reversed_trace_edges_are_drawn_as_given_and_the_real_ones_dashed(submis
     assert sum(a.style == "wrong" for a in mine.arrows) == sum(a.style == "missed" for a in mine.arrows) == 4
 
 
+@pytest.mark.parametrize("variant", [v.id for v in catalog.load(KATA).variants])
+@pytest.mark.parametrize("expr", [draw.SEED, "x*x + sin(x)", "a = 1.5; b = 0.5; (a + b) * (a - b)"])
+def test_a_correct_answer_written_differently_has_nothing_red(submission, variant, expr):
+    # closures: no .local_grads (explain() gives them) and grads that accumulate; explain_loop: one merged edge for x * x.
+    source = next(v for v in catalog.load(KATA).variants if v.id == variant).source()
+    mine, _ = panels_of(submission, source, expr)
+    assert not any(box.wrong for box in mine.boxes) and not any(a.first_wrong or a.style != "plain" for a in mine.arrows)
+    assert all(tone != "wrong" and "?" not in text for a in mine.arrows for text, tone in a.label), mine.arrows
+    assert "In red" not in mine.caption and "unknown" not in mine.caption
+
+
+def test_local_gradients_nobody_reports_are_shown_unknown_never_red(submission):
+    source = registry.get(KATA).solution_path.read_text().replace("local_grads", "partials")
+    source += "\n\ndef explain(root):\n    raise NotImplementedError\n"
+    mine, _ = panels_of(submission, source)
+    _, arrows = by_title(mine)
+    assert arrows[("u", "y")][0].label == (("u = 5.0000", "forward"), ("local cos(u) = ?", "local"))
+    assert not any(box.wrong for box in mine.boxes) and not any(a.first_wrong for a in mine.arrows)
+    assert "Local gradients shown ? are unknown: your Value keeps no local_grads" in mine.caption.replace("\n    ", " ")
+
+
 def test_without_trace_the_graph_is_drawn_from_inputs(submission):
     source = registry.get(KATA).solution_path.read_text() + "\n\ndef trace(root):\n    raise NotImplementedError\n"
     mine, _ = panels_of(submission, source)

@@ -103,7 +103,7 @@ class _Edge:
 class Circuit:
     """The learner's built expression read once (values, grads, local gradients) and held against torch's."""
 
-    def __init__(self, built, ev, *, grads: bool) -> None:
+    def __init__(self, built, ev, *, grads: bool, explain=None) -> None:
         self.built, self.ev, self.grads = built, ev, grads
         graph = built.graph
         self.position = {id(n): i for i, n in enumerate(graph.nodes)}  # topological, inputs first
@@ -113,6 +113,30 @@ class Circuit:
         self.grad = {id(n): _number(n.grad) if grads else None for n in graph.nodes}
         self.locals = {id(n): self._locals(n) for n in graph.nodes}
         self.edges: list[_Edge] = []  # the arrows drawn: set once trace() is read
+        if explain is not None and any(v is None for v in self.locals.values()):
+            self._locals_from(explain())  # only now that the grads are read: explain() may run backward() again
+
+    def _locals_from(self, steps: list[tuple[object, object, float | None]] | None) -> None:
+        """Where a node has no .local_grads (micrograd's closures keep theirs out of sight), the local
+        gradients its explain() steps report: one per edge, or one for a pair of slots holding the same
+        node (x * x), which every op of the kata splits equally between them."""
+        if steps is None:
+            return
+        given: defaultdict[tuple[int, int], list] = defaultdict(list)
+        for inner, outer, local in steps:
+            given[(id(inner), id(outer))].append(local)
+        for node in self.built.graph.nodes:
+            inputs = self.built.graph.inputs[id(node)]
+            if self.locals[id(node)] is not None:
+                continue
+            found = []
+            for s, inner in enumerate(inputs):
+                slots, locals_ = [t for t, i in enumerate(inputs) if i is inner], given[(id(inner), id(node))]
+                if len(locals_) == len(slots):
+                    found.append(locals_[slots.index(s)])
+                else:
+                    found.append(locals_[0] / len(slots) if len(locals_) == 1 and locals_[0] is not None else None)
+            self.locals[id(node)] = tuple(found)
 
     def _locals(self, node) -> tuple[float | None, ...] | None:
         """node.local_grads (the stub's attribute), one number per entry of .inputs; None if it has none."""
@@ -192,7 +216,7 @@ class Circuit:
             formula = f"{len(edge.slots)} × {formula}"
         got, want = self.local(edge)
         lines = [(f"{self.name(inner)} = {_f(self.data[id(inner)])}", "forward")]
-        if want is not None and not _grad_close(got, want):
+        if got is not None and want is not None and not _grad_close(got, want):
             lines.append((f"local {formula}: yours {_f(got)} ✗ torch {_f(want)}", "wrong"))
         else:
             lines.append((f"local {formula} = {_f(got)}", "local"))
@@ -232,7 +256,7 @@ class Circuit:
                 )  # fmt: skip
             for edge in sorted((e for e in self.edges if e.outer is node), key=lambda e: e.slots):
                 got, want = self.local(edge)
-                if want is not None and not _grad_close(got, want):
+                if got is not None and want is not None and not _grad_close(got, want):
                     return edge, None, f"its local gradient is {_f(got)}, torch's {_f(want)}"
         return None
 
@@ -293,9 +317,10 @@ def _groups(circuit: Circuit, keys: dict[int, str]) -> tuple[Group, ...]:
     )
 
 
-def value_panel(built, ev, traced, *, grads: bool = True, caption: str = "") -> Panel:
-    """The learner's graph as a circuit: trace()'s nodes and edges (`traced`, or None to draw .inputs)."""
-    circuit = Circuit(built, ev, grads=grads)
+def value_panel(built, ev, traced, *, grads: bool = True, caption: str = "", explain=None) -> Panel:
+    """The learner's graph as a circuit: trace()'s nodes and edges (`traced`, or None to draw .inputs).
+    explain(): the learner's explain() steps as (inner, outer, local_grad), for a Value without .local_grads."""
+    circuit = Circuit(built, ev, grads=grads, explain=explain)
     graph, root = built.graph, built.root
     nodes = list(graph.nodes)
     if traced is not None:
@@ -316,6 +341,8 @@ def value_panel(built, ev, traced, *, grads: bool = True, caption: str = "") -> 
         for e in edges
     ] + [Arrow(keys[id(a)], keys[id(b)], ((why, "wrong"),), style="wrong") for a, b, why in strays]  # fmt: skip
     lines = [caption, LEGEND]
+    if any(locals_ is None or None in locals_ for locals_ in circuit.locals.values()):
+        lines.append("Local gradients shown ? are unknown: your Value keeps no local_grads (the stub's attribute) and explain() gave none.")
     wrong = [b for b in boxes if b.wrong]
     if wrong:
         lines.append(f"In red: {len(wrong)} node{'s' * (len(wrong) > 1)} whose value or gradient is wrong (yours ✗ torch's, or the sum of the shares sent back to it).")
@@ -424,6 +451,18 @@ def _traced(module, root, path: Path):
     return None, f"Drawn from .inputs: trace() returned {describe(result)}, not (nodes, edges)."
 
 
+def _explained(module, root, path: Path) -> list[tuple[object, object, float | None]] | None:
+    """explain(root)'s steps as (inner, outer, local_grad), or None when it has none to give."""
+    try:
+        steps = _learner_call(lambda: module.explain(root), path, "running explain()")
+    except (_Stub, DrawError):
+        return None
+    if not isinstance(steps, (tuple, list)):
+        return None
+    rows = [(getattr(s, "inner", None), getattr(s, "outer", None), _number(getattr(s, "local_grad", None))) for s in steps]
+    return rows if all(isinstance(i, module.Value) and isinstance(o, module.Value) for i, o, _ in rows) else None
+
+
 def panels(module, path: Path, text: str = SEED) -> list[Panel]:
     """Both panels for the expression `text` (--expr's language): the learner's (`module`, loaded from `path`) and torch's."""
     from harness.packs.graph import oracle
@@ -451,7 +490,8 @@ def panels(module, path: Path, text: str = SEED) -> list[Panel]:
     except _Stub as stub:
         caption, grads = f"{caption}\ngrads not shown: {stub}", False
     traced, how = _traced(module, built.root, path)
-    mine = _learner_call(lambda: value_panel(built, ev, traced, grads=grads, caption=f"{caption}\n{how}"), path, "reading your graph")
+    explain = lambda: _explained(module, built.root, path)  # noqa: E731 - called only if .local_grads is missing
+    mine = _learner_call(lambda: value_panel(built, ev, traced, grads=grads, caption=f"{caption}\n{how}", explain=explain), path, "reading your graph")
     tensors = torch_tensors(expr)
     theirs = torch_panel(
         tensors[-1], list(zip(expr.names, tensors)),
