@@ -298,3 +298,10 @@ def test_a_crash_in_the_learners_op_shows_their_line(submission, tmp_path):
     message = str(raised.value)
     assert message.startswith("While building y = sin(x**2 + 1) with your Value: <lambda>() raised AttributeError: 'float' object has no attribute 'sin'")
     assert "Value.sin = lambda self: self.data.sin()" in message
+
+
+def test_a_learners_op_text_is_shown_visible_and_short(submission):
+    source = registry.get(KATA).solution_path.read_text().replace('op="sin"', 'op="\\x1b[2J" * 100')
+    mine, _ = panels_of(submission, source)
+    boxes, _ = by_title(mine)
+    assert boxes["y"].lines[1] == "op " + ("\\x1b[2J" * 4)[:23] + "…"

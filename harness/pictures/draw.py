@@ -34,6 +34,7 @@ from harness.grading import tolerances as tol
 from harness.grading.checks import NotImplementedYet, describe
 from harness.grading.learner import LearnerLoadError, load
 from harness.grading.registry import shown_path
+from harness.grading.text import visible
 from harness.jail.proxy import LearnerDied, LearnerTimeout
 from harness.pictures import DrawError
 from harness.pictures.expr import ExprError, parse
@@ -74,6 +75,12 @@ def _paren(name: str) -> str:
         if depth == 0 and (c in "+* " or c == "-" and not (i == 0 and name[1:].replace(".", "", 1).isdigit())):
             bare = False
     return name if bare else f"({name})"
+
+
+def _shown_op(op) -> str:
+    """A node's op as the picture shows it: the learner's text, made visible and kept short."""
+    text = visible(op if isinstance(op, str) else repr(op)).replace("\n", "\\n")
+    return text if len(text) <= 24 else text[:23] + "…"
 
 
 def local_formula(op: str, inner: str, other: str | None, exponent: float | None) -> str:
@@ -153,7 +160,7 @@ class Circuit:
         op, inputs = getattr(node, "op", ""), self.built.graph.inputs.get(id(node), ())
         if op == "neg" and len(inputs) == 1:  # the -b inside a - b
             return f"-{_paren(self.name(inputs[0]))}"
-        return f"{self.data.get(id(node)) or 0:g}" if op == "" else op
+        return f"{self.data.get(id(node)) or 0:g}" if op == "" else _shown_op(op)
 
     def grad_of(self, node) -> str:
         name = self.name(node)
@@ -180,7 +187,7 @@ class Circuit:
     def box(self, node, key: str, *, root, note: str = "", first: bool = False) -> Box:
         op = getattr(node, "op", "")
         kind = "root" if node is root else "op" if op else "input" if self.built.index(node) is not None else "constant"
-        lines = [self.name(node) if kind != "constant" else "constant", f"op {op}" if op else ""]
+        lines = [self.name(node) if kind != "constant" else "constant", f"op {_shown_op(op)}" if op else ""]
         data, grad = self.data.get(id(node)), self.grad.get(id(node))
         lines.append(f"data {_f(data)}" + (f" ✗ torch {_f(self.torch_data[id(node)])}" if self.wrong_data(node) else ""))
         if not self.grads:
