@@ -308,7 +308,8 @@ def _draw_label(ax, label: tuple[tuple[str, str], ...], path: list[tuple[float, 
         away = 4 + ((count - 1 - i) if outward_up else i) * step  # the lines read top to bottom either way
         ax.annotate(text, ((x1 + x2) / 2, (y1 + y2) / 2), xytext=(base[0] + away * out[0], base[1] + away * out[1]),
                     textcoords="offset points", ha="center", va="bottom" if outward_up else "top", rotation=angle,
-                    rotation_mode="anchor", fontsize=8, color=TONES[tone], zorder=5, fontweight="bold" if tone == "wrong" else "normal")  # fmt: skip
+                    rotation_mode="anchor", fontsize=8, color=TONES[tone], zorder=5, fontweight="bold" if tone == "wrong" else "normal",
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})  # fmt: skip
 
 
 # --- entry point -------------------------------------------------------------------------------
