@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.grading.strategies import Instr
-from harness.pictures.expr import DEFAULTS, MAX_STEPS, ExprError, parse
+from harness.pictures.expr import DEFAULTS, MAX_STEPS, ExprError, operand, parse, written
 
 
 def test_the_seed_names_its_intermediates_and_keeps_numbers_as_numbers():
@@ -90,3 +90,10 @@ def test_too_many_inputs_or_ops_are_refused():
         parse(" + ".join(f"x{i}" for i in range(len(DEFAULTS) + 1)))
     with pytest.raises(ExprError, match=f"more than {MAX_STEPS} ops"):
         parse(" + ".join(["x"] * (MAX_STEPS + 2)))
+
+
+def test_a_node_is_written_back_with_the_parentheses_it_needs():
+    expr = parse("a = 1.5; b = 0.5; s = a - (b + a); p = (s * -a) ** 2; q = -(a + b); log(p - q)")
+    assert [written(expr, k) for k in range(len(expr.names))] == [
+        "a", "b", "b + a", "s = a - (b + a)", "-a", "s * -a", "p = (s * -a)**2", "a + b", "q = -(a + b)", "p - q", "log(p - q)"]
+    assert operand("x**2", "+-") == "x**2" and operand("x**2", "+-*u") == "(x**2)" and operand("-x", "+-*u") == "(-x)"

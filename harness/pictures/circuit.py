@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from harness.grading import tolerances as tol
 from harness.grading.text import visible
+from harness.pictures.expr import operand, written
 from harness.pictures.render import Arrow, Box, Group, Panel
 
 UNARY = ("neg", "sin", "exp", "log", "tanh", "relu", "sigmoid")
@@ -46,16 +47,6 @@ def _value_close(a: float | None, b: float) -> bool:
     return a is not None and math.isclose(a, b, rel_tol=tol.GRAPH_VALUE_RTOL, abs_tol=tol.GRAPH_VALUE_ATOL)
 
 
-def _paren(name: str) -> str:
-    """The name, in parentheses when an operator outside its own brackets would bind wrongly: (a - b), (-b)."""
-    depth, bare = 0, True
-    for i, c in enumerate(name):
-        depth += {"(": 1, ")": -1}.get(c, 0)
-        if depth == 0 and (c in "+* " or c == "-" and not (i == 0 and name[1:].replace(".", "", 1).isdigit())):
-            bare = False
-    return name if bare else f"({name})"
-
-
 def _shown_op(op) -> str:
     """A node's op as the picture shows it: the learner's text, made visible and kept short."""
     text = visible(op if isinstance(op, str) else repr(op)).replace("\n", "\\n")
@@ -64,13 +55,13 @@ def _shown_op(op) -> str:
 
 def local_formula(op: str, inner: str, other: str | None, exponent: float | None) -> str:
     """d outer / d inner as a formula in the nodes' names: `cos(u)` for sin(u), `b` for a * b."""
-    x = _paren(inner)
+    x = operand(inner, "+-*u")
     if op == "**":
         if exponent is None:
             return f"n·{x}**(n-1)"
         return f"{exponent:g}·{x}" if exponent == 2 else f"{exponent:g}·{x}**{exponent - 1:g}"
     return {
-        "+": "1", "*": _paren(other) if other else "?", "neg": "-1", "sin": f"cos({inner})", "exp": f"exp({inner})", "log": f"1/{x}",
+        "+": "1", "*": operand(other, "+-") if other else "?", "neg": "-1", "sin": f"cos({inner})", "exp": f"exp({inner})", "log": f"1/{x}",
         "tanh": f"1 - tanh({inner})²", "relu": f"[{inner} > 0]", "sigmoid": f"σ({inner})·(1 - σ({inner}))",
     }.get(op, "?")  # fmt: skip
 
@@ -138,7 +129,7 @@ class Circuit:
             return self.built.expr.names[k]
         op, inputs = getattr(node, "op", ""), self.built.graph.inputs.get(id(node), ())
         if op == "neg" and len(inputs) == 1:  # the -b inside a - b
-            return f"-{_paren(self.name(inputs[0]))}"
+            return f"-{operand(self.name(inputs[0]), '+-')}"
         return f"{self.data.get(id(node)) or 0:g}" if op == "" else _shown_op(op)
 
     def grad_of(self, node) -> str:
@@ -296,7 +287,7 @@ def _groups(circuit: Circuit, keys: dict[int, str]) -> tuple[Group, ...]:
         members.append(node)
         stack.extend(built.graph.inputs[id(node)])
     k = built.index(inner)
-    defined = built.expr.code(k) if k is not None and built.expr.names[k].isidentifier() else circuit.name(inner)
+    defined = written(built.expr, k) if k is not None else circuit.name(inner)
     return (
         Group(f"inner function {defined}", tuple(keys[id(m)] for m in members if id(m) in keys)),
         Group(f"outer function {circuit.name(root)} = {root.op}({circuit.name(inner)})", (keys[id(root)],)),

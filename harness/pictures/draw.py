@@ -23,13 +23,14 @@ import math
 from pathlib import Path
 
 from harness.grading import registry
+from harness.grading import tolerances as tol
 from harness.grading.checks import NotImplementedYet, describe
 from harness.grading.learner import LearnerLoadError, load
 from harness.grading.registry import shown_path
 from harness.jail.proxy import LearnerDied, LearnerTimeout
 from harness.pictures import DrawError
 from harness.pictures.circuit import number, value_panel
-from harness.pictures.expr import ExprError, parse
+from harness.pictures.expr import ExprError, parse, written
 from harness.pictures.render import Arrow, Box, Panel, render
 
 KATA_ID = "03_graph"
@@ -151,10 +152,14 @@ def panels(module, path: Path, text: str = SEED) -> list[Panel]:
     except ExprError as exc:
         raise DrawError(str(exc)) from None
     ev = oracle.evaluate(expr)
+    where = ", ".join(f"{n} = {v:g}" for n, v in zip(expr.names, expr.inputs))
     for k, value in enumerate(ev.values):
         if not math.isfinite(value):
-            where = ", ".join(f"{n} = {v:g}" for n, v in zip(expr.names, expr.inputs))
-            raise DrawError(f"`{expr.code(k)}` is {value} at {where}: choose inputs where every op is defined (log and ** 0.5 need positive numbers).")
+            raise DrawError(f"`{written(expr, k)}` is {value} at {where}: choose inputs where every op is defined (log and ** 0.5 need positive numbers).")
+        instr = expr.instr(k)
+        if instr is not None and instr.op == "relu" and abs(ev.values[instr.args[0]]) < tol.GRAPH_KINK_MARGIN:
+            # At the kink `>` and `>=` are both right and torch picks one: a picture would call the other wrong.
+            raise DrawError(f"`{written(expr, k)}` is at relu's kink at {where}, where its derivative is a convention (0 or 1): choose inputs that keep it away from 0.")
     shown = "y = sin(x**2 + 1)" if text == SEED else text if expr.names[-1].isidentifier() else expr.names[-1]
     try:
         built = _learner_call(lambda: build(module, expr), path, f"building {shown} with your Value")

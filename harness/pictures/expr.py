@@ -169,6 +169,35 @@ class _Reader:
         return self.add_step(tree, name, (inner,))
 
 
+def operand(name: str, looser: str) -> str:
+    """A node's name written as an operand: in parentheses when it holds, outside its own brackets, an
+    operator that binds less tightly than where it goes (`looser`: some of "+", "-", "*", and "u" for
+    a leading minus). So (a - b) * c, but x**2 * c; (-x)**2, but -x * c."""
+    depth = 0
+    for i, c in enumerate(name):
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth == 0 and ("u" if c == "-" and i == 0 else c) in looser:
+            return f"({name})"
+    return name
+
+
+def written(expr: Expression, node: int) -> str:
+    """Node `node` of `expr` as --expr would write it: an input or an unnamed node by its name (its
+    source text), a named one as `u = x**2 + 1`, each operand by its name."""
+    name, instr = expr.names[node], expr.instr(node)
+    if instr is None or not name.isidentifier():
+        return name
+    args = [expr.names[a] if type(a) is int else f"{a:g}" for a in instr.args]
+    if instr.op == "**":
+        form = f"{operand(args[0], '+-*u')}**{args[1]}"
+    elif instr.op in ("+", "-", "*"):
+        left = operand(args[0], "+-" if instr.op == "*" else "")
+        form = f"{left} {instr.op} {operand(args[1], '' if instr.op == '+' else '+-')}"
+    else:
+        form = f"-{operand(args[0], '+-')}" if instr.op == "neg" else f"{instr.op}({args[0]})"
+    return f"{name} = {form}"
+
+
 def _describe(tree: ast.AST) -> str:
     kinds = {ast.Compare: "a comparison", ast.BoolOp: "and/or", ast.Subscript: "indexing", ast.Attribute: "an attribute",
              ast.Lambda: "a lambda", ast.IfExp: "if/else", ast.Tuple: "a tuple", ast.List: "a list"}  # fmt: skip
