@@ -154,6 +154,18 @@ def test_local_gradients_nobody_reports_are_shown_unknown_never_red(submission):
     assert "Local gradients shown ? are unknown: your Value keeps no local_grads" in mine.caption.replace("\n    ", " ")
 
 
+def test_a_trace_with_a_stranger_and_a_node_twice_still_draws_every_arrow_end(submission):
+    source = registry.get(KATA).solution_path.read_text() + (
+        "\n\n_trace = trace\n\n\ndef trace(root):\n    nodes, edges = _trace(root)\n    stranger = Value(7.0)\n"
+        "    return nodes + nodes[:1], edges + [(stranger, root)]\n"
+    )
+    mine, _ = panels_of(submission, source)
+    (stranger,) = [box for box in mine.boxes if box.lines[-1] == "not in y's graph"]
+    assert len(mine.boxes) == 6 and stranger.dashed and "data 7.0000" in stranger.lines
+    (stray,) = [a for a in mine.arrows if a.tail == stranger.key]
+    assert stray.style == "wrong" and stray.label == (("trace() gives (7, y): 7 is not an input of y", "wrong"),)
+
+
 def test_without_trace_the_graph_is_drawn_from_inputs(submission):
     source = registry.get(KATA).solution_path.read_text() + "\n\ndef trace(root):\n    raise NotImplementedError\n"
     mine, _ = panels_of(submission, source)

@@ -86,12 +86,19 @@ class Circuit:
         self.position = {id(n): i for i, n in enumerate(graph.nodes)}  # topological, inputs first
         self.torch_grad = {id(n): g for n, g in built.torch_grads(ev)} if grads else {}
         self.torch_data = {id(n): ev.values[k] for k, n in enumerate(built.nodes)}
-        self.data = {id(n): number(n.data) for n in graph.nodes}
-        self.grad = {id(n): number(n.grad) if grads else None for n in graph.nodes}
+        self.data: dict[int, float | None] = {}
+        self.grad: dict[int, float | None] = {}
+        self.read(graph.nodes)
         self.locals = {id(n): self._locals(n) for n in graph.nodes}
         self.edges: list[_Edge] = []  # the arrows drawn: set once trace() is read
         if explain is not None and any(v is None for v in self.locals.values()):
             self._locals_from(explain())  # only now that the grads are read: explain() may run backward() again
+
+    def read(self, nodes) -> None:
+        """Each node's data and grad, read once from the learner's process."""
+        for n in nodes:
+            self.data[id(n)] = number(getattr(n, "data", None))
+            self.grad[id(n)] = number(getattr(n, "grad", None)) if self.grads else None
 
     def _locals_from(self, steps: list[tuple[object, object, float | None]] | None) -> None:
         """Where a node has no .local_grads (micrograd's closures keep theirs out of sight), the local
@@ -299,19 +306,22 @@ def value_panel(built, ev, traced, *, grads: bool = True, caption: str = "", exp
     explain(): the learner's explain() steps as (inner, outer, local_grad), for a Value without .local_grads."""
     circuit = Circuit(built, ev, grads=grads, explain=explain)
     graph, root = built.graph, built.root
-    nodes = list(graph.nodes)
-    if traced is not None:
-        traced_nodes, traced_edges = traced
-        in_trace = {id(n) for n in traced_nodes}
-        nodes = [n for n in traced_nodes if id(n) in circuit.position] + [n for n in graph.nodes if id(n) not in in_trace]
-    else:
-        traced_edges, in_trace = None, {id(n) for n in graph.nodes}
+    traced_nodes, traced_edges = traced if traced is not None else (graph.nodes, None)
+    in_trace = {id(n) for n in traced_nodes}
+    # trace()'s nodes first, each once, then what it missed, then nodes its edges name that are in
+    # neither (a Value it made itself): every end of every arrow has a box.
+    nodes = list({id(n): n for n in [*traced_nodes, *graph.nodes, *(n for edge in traced_edges or () for n in edge)]}.values())
+    circuit.read([n for n in nodes if id(n) not in circuit.data])
     keys = {id(n): f"v{i}" for i, n in enumerate(nodes)}
     edges, strays = _edges(circuit, traced_edges)
     circuit.edges = edges
     fault = circuit.first_fault()
     first, first_node, why = fault if fault is not None else (None, None, "")
-    boxes = [circuit.box(n, keys[id(n)], root=root, note="" if id(n) in in_trace else "missed by trace()", first=n is first_node) for n in nodes]
+
+    def note(node) -> str:
+        return "" if id(node) in in_trace and id(node) in circuit.position else "missed by trace()" if id(node) in circuit.position else f"not in {circuit.name(root)}'s graph"
+
+    boxes = [circuit.box(n, keys[id(n)], root=root, note=note(n), first=n is first_node) for n in nodes]
     arrows = [
         Arrow(keys[id(e.inner)], keys[id(e.outer)], (("first wrong edge", "wrong"),) * (e is first) + circuit.label(e)
               + (("missed by trace()", "note"),) * (e.style == "missed"), style=e.style, first_wrong=e is first)
