@@ -131,6 +131,9 @@ def test_reversed_trace_edges_are_drawn_as_given_and_the_real_ones_dashed(submis
     (missed,) = arrows[("u", "y")]
     assert missed.style == "missed" and missed.label[-1] == ("missed by trace()", "note")
     assert sum(a.style == "wrong" for a in mine.arrows) == sum(a.style == "missed" for a in mine.arrows) == 4
+    caption = mine.caption.replace("\n    ", " ")
+    assert "In red, dashed: 4 edges of trace()'s not in the graph as its .inputs make it (inner, outer)." in caption
+    assert "Dashed: what trace() missed of the graph its .inputs make: 4 edges." in caption
 
 
 @pytest.mark.parametrize("variant", [v.id for v in catalog.load(KATA).variants])

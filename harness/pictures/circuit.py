@@ -47,6 +47,10 @@ def _value_close(a: float | None, b: float) -> bool:
     return a is not None and math.isclose(a, b, rel_tol=tol.GRAPH_VALUE_RTOL, abs_tol=tol.GRAPH_VALUE_ATOL)
 
 
+def _count(k: int, what: str) -> str:
+    return f"{k} {what}{'s' * (k != 1)}"
+
+
 def _shown_op(op) -> str:
     """A node's op as the picture shows it: the learner's text, made visible and kept short."""
     text = visible(op if isinstance(op, str) else repr(op)).replace("\n", "\\n")
@@ -332,12 +336,13 @@ def value_panel(built, ev, traced, *, grads: bool = True, caption: str = "", exp
         lines.append("Local gradients shown ? are unknown: your Value keeps no local_grads (the stub's attribute) and explain() gave none.")
     wrong = [b for b in boxes if b.wrong]
     if wrong:
-        lines.append(f"In red: {len(wrong)} node{'s' * (len(wrong) > 1)} whose value or gradient is wrong (yours ✗ torch's, or the sum of the shares sent back to it).")
+        lines.append(f"In red: {_count(len(wrong), 'node')} whose value or gradient is wrong (yours ✗ torch's, or the sum of the shares sent back to it).")
     if strays:
-        lines.append(f"In red, dashed: {len(strays)} of trace()'s edges are not edges of the graph (inner, outer), as its .inputs have them.")
-    missed = sum(e.style == "missed" for e in edges) + sum(b.dashed for b in boxes)
-    if missed:
-        lines.append(f"Dashed: what trace() missed of the graph its .inputs make ({missed} edges and nodes).")
+        lines.append(f"In red, dashed: {_count(len(strays), 'edge')} of trace()'s not in the graph as its .inputs make it (inner, outer).")
+    missed_edges, missed_nodes = sum(e.style == "missed" for e in edges), sum(note(n) == "missed by trace()" for n in nodes)
+    if missed_edges or missed_nodes:
+        missed = " and ".join(_count(k, what) for k, what in ((missed_edges, "edge"), (missed_nodes, "node")) if k)
+        lines.append(f"Dashed: what trace() missed of the graph its .inputs make: {missed}.")
     if first is not None:
         lines.append(f"First wrong edge going back from {circuit.name(root)}: {circuit.name(first.inner)} -> {circuit.name(first.outer)}: {why}.")
     if first_node is not None:
