@@ -47,6 +47,14 @@ def _value_close(a: float | None, b: float) -> bool:
     return a is not None and math.isclose(a, b, rel_tol=tol.GRAPH_VALUE_RTOL, abs_tol=tol.GRAPH_VALUE_ATOL)
 
 
+NAME_WIDTH = 28  # characters: a node named by its source text (sin(x) * x + sin(x) * x + ...) is cut to this
+
+
+def short(name: str) -> str:
+    """A node's name as a picture shows it: cut short, so that a long expression keeps its boxes narrow."""
+    return name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
+
+
 def _count(k: int, what: str) -> str:
     return f"{k} {what}{'s' * (k != 1)}"
 
@@ -137,7 +145,7 @@ class Circuit:
     def name(self, node) -> str:
         k = self.built.index(node)
         if k is not None:
-            return self.built.expr.names[k]
+            return short(self.built.expr.names[k])
         op, inputs = getattr(node, "op", ""), self.built.graph.inputs.get(id(node), ())
         if op == "neg" and len(inputs) == 1:  # the -b inside a - b
             return f"-{operand(self.name(inputs[0]), '+-')}"

@@ -29,7 +29,7 @@ from harness.grading.learner import LearnerLoadError, load
 from harness.grading.registry import shown_path
 from harness.jail.proxy import LearnerDied, LearnerTimeout
 from harness.pictures import DrawError
-from harness.pictures.circuit import number, value_panel
+from harness.pictures.circuit import number, short, value_panel
 from harness.pictures.expr import ExprError, parse, written
 from harness.pictures.render import Arrow, Box, Panel, render
 
@@ -52,7 +52,7 @@ def torch_panel(root, named: list[tuple[str, object]], *, caption: str = "") -> 
     for fn in fns:
         kind = type(fn).__name__
         name, tensor = by_leaf[id(fn.variable)] if kind == "AccumulateGrad" else by_fn.get(id(fn), ("", None))
-        lines = [kind, f"{name} (leaf)" if kind == "AccumulateGrad" else name]
+        lines = [kind, f"{short(name)} (leaf)" if kind == "AccumulateGrad" else short(name)]
         if tensor is not None:
             lines += [f"data {tensor.item():.4f}", f"grad {tensor.grad.item():.4f}"]
         boxes.append(Box(keys[id(fn)], tuple(line for line in lines if line), "root" if fn is root.grad_fn else "torch"))
