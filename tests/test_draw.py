@@ -323,3 +323,11 @@ def test_a_learners_op_text_is_shown_visible_and_short(submission):
     mine, _ = panels_of(submission, source)
     boxes, _ = by_title(mine)
     assert boxes["y"].lines[1] == "op " + ("\\x1b[2J" * 4)[:23] + "…"
+
+
+def test_a_long_expression_keeps_its_boxes_narrow(submission):
+    from harness.pictures.circuit import NAME_WIDTH
+
+    mine, torch_graph = panels_of(submission, None, "x = 0.7; " + " + ".join(["sin(x) * x"] * 4))
+    titles = [box.lines[0] for box in mine.boxes] + [box.lines[1] for box in torch_graph.boxes]
+    assert max(map(len, titles)) == NAME_WIDTH and "sin(x) * x + sin(x) * x + s…" in titles
