@@ -185,8 +185,17 @@ def layout(panel: Panel) -> tuple[dict[str, tuple[float, float]], list[list[tupl
     return {box.key: pos[box.key] for box in panel.boxes}, [[pos[key] for key in chain] for chain in chains]
 
 
-# Inches: a column is wide enough for a box and an arrow's label; a row for a box of 4-5 lines.
-COLUMN_IN, ROW_IN = 3.8, 1.5
+# Inches: a row holds a box of 4-5 lines.
+ROW_IN = 1.5
+# Inches per character of a box's text (9.5 pt) and of an arrow's label (8 pt), in DejaVu Sans.
+BOX_CHAR_IN, LABEL_CHAR_IN = 0.075, 0.062
+
+
+def column_width(panels: list[Panel]) -> float:
+    """Inches from one column to the next: half a box on each side, and the widest label between them."""
+    box = max((len(line) for panel in panels for b in panel.boxes for line in b.lines), default=0)
+    label = max((len(text) for panel in panels for a in panel.arrows for text, _ in a.label), default=0)
+    return max(2.3, BOX_CHAR_IN * box + LABEL_CHAR_IN * label + 0.5)
 
 
 def render_matplotlib(panels: list[Panel], out_dir: Path, name: str) -> list[Path]:
@@ -216,13 +225,14 @@ def figure(panels: list[Panel]):
     rows = [max(y for _, y in pts) - min(y for _, y in pts) + 1 for pts in points]
     captions = [panel.caption.count("\n") + 2 for panel in panels]
     heights = [ROW_IN * r + 0.6 + 0.2 * c for r, c in zip(rows, captions)]  # the boxes, plus the title and caption
+    width = column_width(panels)
     with plt.rc_context({"font.family": "DejaVu Sans"}):
         fig, axes = plt.subplots(
-            len(panels), 1, figsize=(COLUMN_IN * columns + 0.4, sum(heights)), gridspec_kw={"height_ratios": heights},
+            len(panels), 1, figsize=(width * columns + 0.4, sum(heights)), gridspec_kw={"height_ratios": heights},
             squeeze=False, layout="constrained",
         )  # fmt: skip
         for ax, panel, (pos, paths), r in zip(axes[:, 0], panels, layouts, rows):
-            _draw_panel(ax, panel, pos, paths, columns, (72 * COLUMN_IN, 72 * ROW_IN * r / (r + 0.2)))
+            _draw_panel(ax, panel, pos, paths, columns, (72 * width, 72 * ROW_IN * r / (r + 0.2)))
     return fig
 
 
@@ -246,11 +256,13 @@ def _draw_panel(ax, panel: Panel, pos: dict[str, tuple[float, float]], paths: li
                   "linestyle": "--" if box.dashed else "-"},
         )  # fmt: skip
     for group in panel.groups:
-        # A frame around the group's boxes, from their centres: a box is about 0.3 columns wide and
-        # 0.35 rows tall on either side of its centre.
+        # A frame around the group's boxes, from their centres: the widest box's half width (from its
+        # text, in columns) and a little more on either side, and 0.36 rows above and below.
         xs, gy = [pos[k][0] for k in group.keys], [pos[k][1] for k in group.keys]
-        x0, y0 = min(xs) - 0.3, min(gy) - 0.36
-        ax.add_patch(FancyBboxPatch((x0, y0), max(xs) - min(xs) + 0.6, max(gy) - min(gy) + 0.72, boxstyle="round,pad=0.02",
+        chars = max(len(line) for box in panel.boxes if box.key in group.keys for line in box.lines)
+        half = (BOX_CHAR_IN * chars / 2 + 0.25) * 72 / per_unit[0]
+        x0, y0 = min(xs) - half, min(gy) - 0.36
+        ax.add_patch(FancyBboxPatch((x0, y0), max(xs) - min(xs) + 2 * half, max(gy) - min(gy) + 0.72, boxstyle="round,pad=0.02",
                                     facecolor="none", edgecolor="#868e96", linestyle="--", zorder=1, gid="group"))  # fmt: skip
         ax.text(x0 + 0.02, y0 + max(gy) - min(gy) + 0.74, group.title, fontsize=8.5, color="#495057", va="bottom", zorder=2)
     drawn: Counter[frozenset[str]] = Counter()
