@@ -331,3 +331,11 @@ def test_a_long_expression_keeps_its_boxes_narrow(submission):
     mine, torch_graph = panels_of(submission, None, "x = 0.7; " + " + ".join(["sin(x) * x"] * 4))
     titles = [box.lines[0] for box in mine.boxes] + [box.lines[1] for box in torch_graph.boxes]
     assert max(map(len, titles)) == NAME_WIDTH and "sin(x) * x + sin(x) * x + s…" in titles
+
+
+def test_a_root_whose_grad_is_not_one_is_the_first_wrong_node(submission):
+    source = registry.get(KATA).solution_path.read_text().replace("self.grad = 1.0  # dy/dy", "self.grad = 2.0")
+    mine, _ = panels_of(submission, source)
+    boxes, _ = by_title(mine)
+    assert boxes["y"].first_wrong and "grad 2.0000 ✗ torch 1.0000" in boxes["y"].lines
+    assert "First wrong node going back from y: y.grad is 2.0000, but dy/dy = 1 is where the chain rule starts." in mine.caption

@@ -238,7 +238,8 @@ class Circuit:
             mine = _f(self.grad[id(node)])
             if self.wrong_grad(node):
                 if node is root:
-                    return None, node, f"{self.grad_of(root)} is {mine}, but d{name(root)}/d{name(root)} = 1 is where the chain rule starts"
+                    itself = f"d{name(root)}/d{name(root)}" if name(root).isidentifier() else "the root's gradient with respect to itself"
+                    return None, node, f"{self.grad_of(root)} is {mine}, but {itself} = 1 is where the chain rule starts"
                 into = sorted((e for e in self.edges if e.inner is node), key=lambda e: (-self.position[id(e.outer)], e.slots))
                 shares = [self.share(e) for e in into]
                 want, whose = self.want_grad(node)
