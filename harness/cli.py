@@ -329,7 +329,7 @@ def cmd_history(args, store: Store, out) -> int:
     if args.plot:
         from harness.pictures.plots import plot_history
 
-        plot_history(grades, Path(args.plot))
+        plot_history(store, Path(args.plot), args.id)
         out.print(f"wrote {args.plot}")
     return EXIT_OK
 
@@ -399,6 +399,7 @@ def cmd_doctor(args, store: Store, out) -> int:
 
 def cmd_draw(args, store: Store, out) -> int:
     import importlib
+    import inspect
 
     from harness.pictures import DrawError
 
@@ -411,7 +412,10 @@ def cmd_draw(args, store: Store, out) -> int:
         _ensure([kata], store)
     try:
         picture = importlib.import_module(kata.picture)
-        written = picture.draw(root, Path(args.out) if args.out else None, renderer=args.renderer, seconds=args.test_timeout or 1e9)
+        extra = {} if args.expr is None else {"expr": args.expr}
+        if extra and "expr" not in inspect.signature(picture.draw).parameters:
+            raise UsageError(f"--expr draws an expression of your own, which kata {kata.id}'s picture does not take")
+        written = picture.draw(root, Path(args.out) if args.out else None, renderer=args.renderer, seconds=args.test_timeout or 1e9, **extra)
     except DrawError as exc:
         ui.console(stderr=True).print(f"kata draw: {exc}", markup=False)
         return EXIT_FAILED
@@ -506,6 +510,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--out", metavar="DIR", help="where to write the pictures (default: the kata's own folder, e.g. graph-drawings/)")
     c.add_argument("--renderer", choices=("auto", "graphviz", "matplotlib"), default="auto",
                    help="auto: Graphviz's dot when installed, else networkx + matplotlib")  # fmt: skip
+    c.add_argument("--expr", metavar="TEXT", help='kata 03: draw this expression of the kata\'s ops instead, e.g. "x*x + sin(x)" or "a = 1.5; b = 0.5; (a + b) * (a - b)"')
     c.add_argument("--test-timeout", type=float, default=Limits.test_s, metavar="S", help="time limit for your code (default %(default)s s)")
     c = sub.add_parser("notebook", help="a practice notebook per kata: the prompt, the stub's tasks as cells, a check cell after each")
     c.add_argument("ids", nargs="*", metavar="ID", help="katas (default: all)")
