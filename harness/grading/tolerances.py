@@ -160,9 +160,10 @@ GRAD_CHECK_SMALL = 1e-6
 GRAD_CHECK_RTOL = 1e-5
 # The planted network (harness/packs/gradient_check/network.py): batches of 4 to 8, every hidden
 # pre-activation at least NET_KINK_MARGIN from the ReLU's kink (a probe of h <= 1e-3 moves one by at
-# most ~5e-3, so no correct check crosses a kink), every true gradient entry exactly 0 (a dead unit)
-# or at least NET_GRAD_FLOOR in size (so a correct gradient's relative error stays below ~1e-7 at
-# h = 1e-5), and the planted bug off by a relative error of at least PLANT_MIN_ERROR somewhere.
+# most ~5e-3, so no correct check crosses a kink), every true gradient entry at least NET_GRAD_FLOOR
+# in size (so a correct gradient's relative error stays below ~1e-7 at h = 1e-5; an exact 0, from a
+# dead unit or a zero weight, would turn the rounding noise of a higher-order stencil into a relative
+# error of 1), and the planted bug off by a relative error of at least PLANT_MIN_ERROR somewhere.
 NET_N = (4, 8)
 NET_X_RANGE = 1.5
 NET_W_RANGE = 1.0

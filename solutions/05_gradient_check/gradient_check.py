@@ -13,10 +13,6 @@ import numpy as np
 
 FloatOrArray = float | np.ndarray
 
-# A correct gradient in float64 checks to ~1e-7 or better; a real bug is off by 1e-2 or more.
-# Anything in between deserves a look, so the line sits in the gap.
-THRESHOLD = 1e-4
-
 
 # --- Task 05.1: the numerical gradient ---------------------------------------------------------
 def numerical_grad(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
@@ -79,7 +75,6 @@ def find_wrong_gradient(
             return backward({**params, name: value})[name]
 
         errors[name], _ = grad_check(loss_of, grad_of, params[name])
-    flagged = [name for name in errors if errors[name] > THRESHOLD]
-    if len(flagged) != 1:
-        raise ValueError(f"expected exactly one gradient to fail the check, got {flagged} (errors {errors})")
-    return flagged[0]
+    # The wrong gradient is the one that disagrees most; a fixed line (say 1e-4) works too, as long as
+    # it sits in the gap between a correct check (~1e-7 or better) and a bug (1e-2 or worse).
+    return max(errors, key=errors.get)

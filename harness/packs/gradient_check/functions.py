@@ -22,6 +22,13 @@ PHI = {"sin": (np.sin, 1.0), "cos": (np.cos, 1.0), "tanh": (np.tanh, 2.0)}
 EPS = np.finfo(np.float64).eps
 
 
+def moves(probe: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """probe - x where an entry of x really moved; 0 where it did not, or only by the rounding of
+    x + h - h (a few ulps), which a probe of any step from 1e-12 up stands far above."""
+    delta = probe - x
+    return np.where(np.abs(delta) > 64 * EPS * (1 + np.abs(x)), delta, 0.0)
+
+
 def _fmt(array: np.ndarray) -> str:
     return f"np.array({array.tolist()})"
 
