@@ -99,6 +99,14 @@ def test_numerical_grad_probes_one_entry_and_restores_x(learner, case: SmoothCas
                         f"numerical_grad(f, x, {case.h:g}) probed entry {_at(int(moved[0]), x_after.shape)} with a step of"
                         f" {step:.3g}: the step is the h it was given, {case.h:g}."
                     )
+            probed = {int(i) for probe in f.probes for i in np.flatnonzero(moves(probe, case.x))}
+            if len(probed) < case.x.size:
+                missed = min(set(range(case.x.size)) - probed)
+                raise KataFailure(
+                    f"numerical_grad(f, x, {case.h:g}) never called f with entry {_at(missed, x_after.shape)} of x moved"
+                    f" ({case.x.size - len(probed)} of {case.x.size} entries never probed): each entry's derivative"
+                    " comes from probing f on both sides of it."
+                )
             if not np.array_equal(x_after, case.x):
                 diff = np.abs(x_after - case.x)
                 worst = int(np.argmax(diff))
@@ -212,8 +220,20 @@ def call_grad_check(learner, f, analytic_grad, x: np.ndarray) -> tuple[float, tu
 @given(case=checkable_cases(oracle.smooth_grad))
 def test_grad_check_passes_a_correct_gradient(learner, case: SmoothCase):
     grad = oracle.smooth_grad(case.f, case.x)
+    analytic_calls = []
+
+    def analytic_grad(x):
+        analytic_calls.append(case.f.checked(x, "analytic_grad"))
+        return oracle.smooth_grad(case.f, x)
+
     with example_on_failure(f"{case!r}\nanalytic_grad: the exact gradient of f"):
-        worst_error, index = call_grad_check(learner, case.f.fresh(), lambda x: oracle.smooth_grad(case.f, case.f.checked(x, "analytic_grad")), case.x)
+        f = case.f.fresh()
+        worst_error, index = call_grad_check(learner, f, analytic_grad, case.x)
+        if len(f.probes) < case.x.size or not analytic_calls:
+            raise KataFailure(
+                f"grad_check() called f {len(f.probes)} times and analytic_grad {len(analytic_calls)} times for an x of"
+                f" {case.x.size} entries: it compares analytic_grad(x) with a numerical gradient of f, so it needs both."
+            )
         if worst_error > tol.GRAD_CHECK_SMALL:
             raise KataFailure(
                 f"grad_check() reports a worst relative error of {worst_error:.3g} at {index} for an analytic gradient that"
