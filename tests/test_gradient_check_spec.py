@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from harness.grading import tolerances as tol
 from harness.grading.strategies import planted_networks, smooth_cases
+from harness.grading import registry
 from harness.instructor import catalog
 from harness.packs.gradient_check import oracle
 from harness.packs.gradient_check.network import Handed, Network, Plant, names
@@ -201,3 +202,32 @@ def test_relative_error_oracle_is_the_prompts_definition():
     a, b = np.array([0.0, 0.0, 2.0, -1.0, 3.0]), np.array([0.0, 1.0, 0.0, 1.0, 1.5])
     np.testing.assert_array_equal(oracle.relative_error(a, b), [0.0, 1.0, 1.0, 2.0, 0.5])
     assert tol.RELATIVE_MAGNITUDES[0] > 1e-8 / tol.RELATIVE_RTOL  # an additive guard of 1e-8 passes
+
+
+# --- the picture (kata draw 05_gradient_check) --------------------------------------------------------
+def test_the_picture_draws_the_learners_numbers(submission, tmp_path):
+    from harness.grading.learner import load
+    from harness.packs.gradient_check import picture
+
+    root = submission(KATA, catalog.load(KATA).mistake("forward_difference").source())
+    module = load(root / KATA / "gradient_check.py")
+    try:
+        curves = picture.step_curves(module)
+        errors = picture.check_errors(module)
+    finally:
+        module.process.close()
+    np.testing.assert_allclose(curves["yours"], curves["forward"], rtol=1e-6)  # their curve is the forward one
+    assert max(errors, key=errors.get) == picture.PLANT.name and errors[picture.PLANT.name] > 1e-2
+    written = picture.render(curves, errors, "", tmp_path)
+    svg = (tmp_path / "gradient_check.svg").read_text()
+    assert [p.name for p in written] == ["gradient_check.png", "gradient_check.svg"]
+    for shown in ("your numerical_grad", "forward difference", "planted: W2", "W1", "b2"):
+        assert shown in svg, shown
+
+
+def test_the_picture_says_what_is_missing(submission, tmp_path):
+    from harness.packs.gradient_check import picture
+    from harness.pictures import DrawError
+
+    with pytest.raises(DrawError, match=r"numerical_grad\(\) is not implemented yet"):
+        picture.draw(submission(KATA, registry.get(KATA).pristine_path.read_text()), tmp_path)

@@ -128,7 +128,7 @@ GRAPH_DOT_LABEL_ATOL = 0.006
 # allowed at the step h it was given: truncation h^2/6 |f'''| plus rounding ~eps |f| / h, both bounded
 # in closed form for the spec's smooth functions (harness/packs/gradient_check/functions.py), times this
 # safety factor. Every correct spelling (np.ndindex, np.nditer, flat indices, a copy per probe) stays
-# within a quarter of the bound (tests/test_gradient_check_pack.py measures it); a forward difference
+# within a quarter of the bound (tests/test_gradient_check_spec.py measures it); a forward difference
 # is off by h/2 |f''|, 10^2 to 10^5 times more than the bound at the steps drawn.
 NUMERICAL_SAFETY = 4.0
 # The steps h the spec passes: every one a centered difference handles well in float64.

@@ -3,7 +3,7 @@
 Layers l = 1..L (L = 2 or 3): Z_l = A_{l-1} @ W_l + b_l with A_0 = X, A_l = relu(Z_l) below the
 top, and the top's Z_L is compared with targets Y by  loss = sum((Z_L - Y)**2) / (2 N).  Every W_l
 is WIDTH x WIDTH, so a transposed gradient keeps its parameter's shape: only the numbers give a bug
-away. The backward pass is written by hand here (tests/test_gradient_check_pack.py proves it equal
+away. The backward pass is written by hand here (tests/test_gradient_check_spec.py proves it equal
 to torch's autograd when nothing is planted); `Plant` changes exactly one parameter's gradient.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from harness.grading import tolerances as tol
 from harness.grading.checks import describe
 
 WIDTH = 3
@@ -111,6 +112,32 @@ class Network:
     def __repr__(self) -> str:
         lines = [f"X = {_fmt(self.X)}", f"Y = {_fmt(self.Y)}"]
         return "\n".join(lines + [f"{name} = {_fmt(value)}" for name, value in self.params.items()])
+
+
+def draw_network(rng: np.random.Generator, layers: int, n: int, plant: Plant, places: int | None = None) -> Network | None:
+    """A network of `layers` on a batch of n, drawn from rng until it is fair (tolerances.py, NET_*):
+    off the ReLU's kinks, every true gradient entry at least NET_GRAD_FLOOR in size, and `plant`
+    visible (a relative error of PLANT_MIN_ERROR somewhere). None if 50 draws do not get there."""
+
+    def uniform(bound: float, shape: tuple[int, ...]) -> np.ndarray:
+        values = rng.uniform(-bound, bound, size=shape)
+        return values if places is None else np.round(values, places)
+
+    for _ in range(50):
+        X, Y = uniform(tol.NET_X_RANGE, (n, WIDTH)), uniform(tol.NET_Y_RANGE, (n, WIDTH))
+        params = {}
+        for l in range(1, layers + 1):
+            params[f"W{l}"], params[f"b{l}"] = uniform(tol.NET_W_RANGE, (WIDTH, WIDTH)), uniform(tol.NET_B_RANGE, (WIDTH,))
+        network = Network(X, Y, params)
+        if min(np.abs(Z).min() for Z in network.hidden(params)) < tol.NET_KINK_MARGIN:
+            continue
+        grads = network.backward(params)  # tests/test_gradient_check_spec.py proves it torch's
+        if min(np.abs(g).min() for g in grads.values()) < tol.NET_GRAD_FLOOR:
+            continue
+        planted, true = network.backward(params, plant)[plant.name], grads[plant.name]
+        if (np.abs(planted - true) > tol.PLANT_MIN_ERROR * np.maximum(np.abs(planted), np.abs(true))).any():
+            return network
+    return None
 
 
 @dataclass
