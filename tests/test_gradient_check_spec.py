@@ -231,3 +231,10 @@ def test_the_picture_says_what_is_missing(submission, tmp_path):
 
     with pytest.raises(DrawError, match=r"numerical_grad\(\) is not implemented yet"):
         picture.draw(submission(KATA, registry.get(KATA).pristine_path.read_text()), tmp_path)
+
+
+def test_its_mock_questions_are_asked_first():
+    from harness.practice import mock
+
+    asked = [q["id"] for q in mock.questions([KATA])]
+    assert asked[:3] == ["centered_vs_forward", "relative_not_absolute", "kinks_and_practice"]
