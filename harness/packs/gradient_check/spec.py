@@ -44,6 +44,13 @@ from harness.packs.gradient_check.functions import moves
 from harness.packs.gradient_check.network import Handed
 
 
+class Shown(str):
+    """An example that is already text: shown as it is, not quoted."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def call_numerical_grad(learner, case: SmoothCase, f) -> tuple[np.ndarray, np.ndarray]:
     """(the learner's numerical gradient, the x they were given, as it is afterwards)."""
     x = case.x.copy()
@@ -59,11 +66,18 @@ def _expect_near_torch(learner, case: SmoothCase, steps: tuple[float, ...]) -> N
         got, _ = call_numerical_grad(learner, case, f)
     allowed = max(case.f.allowed_error(case.x, h) for h in steps)
     shown = "numerical_grad(f, x)" if case.h is None else f"numerical_grad(f, x, {case.h:g})"
-    expect_close(
-        got, oracle.smooth_grad(case.f, case.x), rtol=0.0, atol=allowed,
-        what=f"{shown} (a centered difference at h = {' to '.join(f'{h:g}' for h in steps)} is within {allowed:.2g} of torch here)",
-        diagnose=lambda: diagnose.numerical(learner, case),
-    )  # fmt: skip
+    try:
+        expect_close(
+            got, oracle.smooth_grad(case.f, case.x), rtol=0.0, atol=allowed, what=shown,
+            diagnose=lambda: diagnose.numerical(learner, case),
+        )  # fmt: skip
+    except KataFailure as failure:
+        at = " to ".join(f"{h:g}" for h in steps)
+        raise KataFailure(
+            f"{failure}\n  (the tolerance is a centered difference's own error at h = {at} on this f:"
+            " truncation h**2/6 |f'''| plus rounding ~eps |f| / h)",
+            failure.diagnosis,
+        ) from None
 
 
 @given(case=smooth_cases())
@@ -143,7 +157,7 @@ def relative_pairs(draw) -> tuple:
 @given(pair=relative_pairs())
 def test_relative_error_matches_definition(learner, pair):
     a, b = pair
-    with example_on_failure(f"a = {a!r}\nb = {b!r}"):
+    with example_on_failure(Shown(f"a = {a!r}\nb = {b!r}")):
         got = learner.relative_error(_copy(a), _copy(b))
         expected = oracle.relative_error(a, b)
         what = "relative_error(a, b)"
@@ -226,7 +240,7 @@ def test_grad_check_passes_a_correct_gradient(learner, case: SmoothCase):
         analytic_calls.append(case.f.checked(x, "analytic_grad"))
         return oracle.smooth_grad(case.f, x)
 
-    with example_on_failure(f"{case!r}\nanalytic_grad: the exact gradient of f"):
+    with example_on_failure(Shown(f"{case!r}\nanalytic_grad: the exact gradient of f")):
         f = case.f.fresh()
         worst_error, index = call_grad_check(learner, f, analytic_grad, case.x)
         if len(f.probes) < case.x.size or not analytic_calls:
@@ -259,10 +273,10 @@ def test_grad_check_finds_the_worst_entry(learner, case: WrongGradient):
         mismatch = index != case.worst
         if mismatch or not np.isclose(worst_error, expected, rtol=tol.GRAD_CHECK_RTOL, atol=0):
             rel = oracle.relative_error(case.grad, true)
+            where = f"at {index} it is {rel[index]:.3g}" if mismatch else f"yours is {abs(worst_error / expected - 1):.2g} relative off"
             raise KataFailure(
-                f"grad_check() returned ({worst_error:.6g}, {index}), but the worst entry is {case.worst} with relative"
-                f" error {expected:.6g} (analytic {case.grad[case.worst]:.6g}, true gradient {true[case.worst]:.6g})"
-                + (f"; at {index} it is {rel[index]:.3g}." if mismatch else "."),
+                f"grad_check() returned ({worst_error:.6g}, {index}), but the worst entry is {case.worst}, with relative"
+                f" error {expected:.6g} (analytic {case.grad[case.worst]:.6g}, true gradient {true[case.worst]:.6g}): {where}.",
                 diagnose.grad_check(learner, case.f, case.x, case.grad),
             )
 
