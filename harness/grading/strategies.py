@@ -370,19 +370,21 @@ def checkable_cases(draw, true_grad) -> SmoothCase:
 
 @st.composite
 def wrong_gradients(draw, true_grad) -> WrongGradient:
-    """A checkable f and x, and torch's gradient spoiled at 1 to 3 entries by factors whose relative
-    errors differ (2 for -1, 0.5 for 2, 0.2 for 1.25): the worst entry is unambiguous."""
+    """A checkable f and x, and torch's gradient spoiled at 1 to 3 entries: the worst (relative error
+    2 or 1.5: negated, or -0.5 times) at the smallest of them in size; with 2 or more, a decoy at the
+    largest, times -3 (relative error 4/3, but the largest absolute difference: 4 |g| >= 2 |g_worst|);
+    with 3, a small slip in between (times 1.25, relative error 0.2)."""
     case = draw(checkable_cases(true_grad))
     grad = true_grad(case.f, case.x)
     rng = np.random.default_rng(draw(seeds))
     count = min(draw(st.integers(min_value=1, max_value=3)), grad.size)
-    flat = rng.choice(grad.size, size=count, replace=False)
-    factors, errors = (-1.0, 2.0, 1.25), (2.0, 0.5, 0.2)
-    order = rng.permutation(3)[:count]
+    chosen = rng.choice(grad.size, size=count, replace=False)
+    chosen = chosen[np.argsort(np.abs(grad.flat[chosen]))]  # smallest |g| first
+    factors = [draw(st.sampled_from((-1.0, -0.5)))] + ([-3.0] if count > 1 else []) + ([1.25] if count > 2 else [])
     wrong = grad.copy()
-    wrong.flat[flat] *= np.array(factors)[order]
-    worst = int(flat[np.argmax(np.array(errors)[order])])
-    return WrongGradient(case.f, case.x, wrong, tuple(int(i) for i in np.unravel_index(worst, grad.shape)))
+    for flat, factor in zip((chosen[0], *chosen[::-1][: count - 1]), factors):
+        wrong.flat[flat] *= factor
+    return WrongGradient(case.f, case.x, wrong, tuple(int(i) for i in np.unravel_index(int(chosen[0]), grad.shape)))
 
 
 @dataclass(frozen=True, repr=False)

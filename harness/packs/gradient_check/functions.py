@@ -45,12 +45,13 @@ class Smooth:
     probes: list[np.ndarray] = field(default_factory=list, compare=False)  # every x f was called with
 
     def value(self, x: np.ndarray) -> float:
-        u = self.A @ x.ravel() + self.b
+        u = self.A @ x.ravel().astype(np.float64) + self.b
         return float(sum(c * PHI[kind][0](u_j) for c, kind, u_j in zip(self.c, self.kinds, u)))
 
     def checked(self, x, what: str = "f") -> np.ndarray:
-        """x, if it is what the learner's code may pass to f or to analytic_grad: an array like x."""
-        if not (type(x) is np.ndarray and x.shape == self.shape and x.dtype == np.float64):
+        """x, if it is what the learner's code may pass to f or to analytic_grad: a float array like x.
+        (Float32 is taken, and recorded: the spec says what its rounding does to a probe.)"""
+        if not (type(x) is np.ndarray and x.shape == self.shape and x.dtype.kind == "f"):
             raise TypeError(f"{what} takes a float64 array of shape {self.shape} (like x); it was given {describe(x)}")
         return x
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from hypothesis import given, note
+from hypothesis import example, given, note
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 
@@ -41,7 +41,7 @@ from harness.grading.strategies import (
 from harness.packs.gradient_check import diagnoses as diagnose
 from harness.packs.gradient_check import oracle
 from harness.packs.gradient_check.functions import moves
-from harness.packs.gradient_check.network import Handed
+from harness.packs.gradient_check.network import Handed, Plant, draw_network
 
 
 class Shown(str):
@@ -98,6 +98,12 @@ def test_numerical_grad_probes_one_entry_and_restores_x(learner, case: SmoothCas
         f = case.f.fresh()
         with diagnosed(lambda: diagnose.numerical(learner, case)):
             _, x_after = call_numerical_grad(learner, case, f)
+            low = next((probe.dtype for probe in f.probes if probe.dtype != np.float64), None)
+            if low is not None:
+                raise KataFailure(
+                    f"numerical_grad(f, x, {case.h:g}) called f with a {low} array: x is float64, and a gradient check"
+                    f" needs all of it (in {low}, x[i] + h is rounded by a sizeable part of h)."
+                )
             for probe in f.probes:
                 moved = np.flatnonzero(moves(probe, case.x))
                 if len(moved) > 1:
@@ -282,6 +288,14 @@ def test_grad_check_finds_the_worst_entry(learner, case: WrongGradient):
 
 
 # --- Task 05.4: find the planted bug -----------------------------------------------------------
+def _planted(layers: int, plant: Plant, seed: int) -> PlantedCase:
+    return PlantedCase(draw_network(np.random.default_rng(seed), layers, 6, plant, places=1), plant)
+
+
+# Besides what hypothesis draws, always a 3-layer network with the bug in its top layer: a check
+# that goes through a fixed list of names (W1, b1, W2, b2) instead of params' keys misses it.
+@example(case=_planted(3, Plant("transpose", "W3"), seed=11))
+@example(case=_planted(3, Plant("scale", "b3", 2.0), seed=12))
 @given(case=planted_networks())
 def test_find_wrong_gradient_names_the_planted_bug(learner, case: PlantedCase):
     net, plant = case.network, case.plant
@@ -289,7 +303,8 @@ def test_find_wrong_gradient_names_the_planted_bug(learner, case: PlantedCase):
     params = {name: value.copy() for name, value in net.params.items()}
     with example_on_failure(case):
         name = learner.find_wrong_gradient(handed.loss, handed.backward, params)
-        expect_unchanged(net.params, params, func="find_wrong_gradient()")
+        with diagnosed(lambda: diagnose.mutated_params(net.params, params)):
+            expect_unchanged(net.params, params, func="find_wrong_gradient()")
         if not (isinstance(name, str) and name in net.params):
             raise KataFailure(
                 f"find_wrong_gradient() returned {describe(name)} ({name!r}): it should return one key of params,"
