@@ -20,7 +20,7 @@ from harness.grading.strategies import planted_networks, smooth_cases
 from harness.grading import registry
 from harness.instructor import catalog
 from harness.packs.gradient_check import oracle
-from harness.packs.gradient_check.network import Handed, Network, Plant, names
+from harness.packs.gradient_check.network import Handed, Network, Plant, draw_network, names
 
 KATA = "05_gradient_check"
 ALL_CHECKS = {
@@ -238,3 +238,10 @@ def test_its_mock_questions_are_asked_first():
 
     asked = [q["id"] for q in mock.questions([KATA])]
     assert asked[:3] == ["centered_vs_forward", "relative_not_absolute", "kinks_and_practice"]
+
+
+def test_the_fixed_networks_the_diagnoses_and_the_picture_use_exist():
+    from harness.packs.gradient_check import diagnoses, picture
+
+    assert draw_network(np.random.default_rng(diagnoses.STOP_SEED), 3, 6, Plant("sign", "W1")) is not None
+    assert draw_network(np.random.default_rng(picture.NETWORK_SEED), 2, 6, picture.PLANT) is not None
