@@ -15,6 +15,7 @@ import numpy as np
 
 from harness.grading import tolerances as tol
 from harness.grading.checks import describe
+from harness.packs.gradient_check.functions import RECORDED_CALLS
 
 WIDTH = 3
 FAMILIES = ("mask", "transpose", "scale", "sign")  # the planted bug's kind; see Plant
@@ -160,7 +161,8 @@ class Handed:
             value = params[name]
             if not (type(value) is np.ndarray and value.shape == shape and value.dtype == np.float64):
                 raise TypeError(f"{what}'s params[{name!r}] must be a float64 array of shape {shape}, like params'; it is {describe(value)}")
-        self.calls.append({name: value.copy() for name, value in params.items()})
+        if len(self.calls) < RECORDED_CALLS:
+            self.calls.append({name: value.copy() for name, value in params.items()})
         return params
 
     def loss(self, params) -> float:
