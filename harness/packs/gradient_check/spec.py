@@ -51,12 +51,16 @@ class Shown(str):
         return str(self)
 
 
+def called(case: SmoothCase) -> str:
+    """The call as a message names it: numerical_grad(f, x) or numerical_grad(f, x, 1e-05)."""
+    return "numerical_grad(f, x)" if case.h is None else f"numerical_grad(f, x, {case.h:g})"
+
+
 def call_numerical_grad(learner, case: SmoothCase, f) -> tuple[np.ndarray, np.ndarray]:
     """(the learner's numerical gradient, the x they were given, as it is afterwards)."""
     x = case.x.copy()
     got = learner.numerical_grad(f, x) if case.h is None else learner.numerical_grad(f, x, case.h)
-    shown = "numerical_grad(f, x)" if case.h is None else f"numerical_grad(f, x, {case.h:g})"
-    return expect_array(got, what=shown, shape=x.shape), x
+    return expect_array(got, what=called(case), shape=x.shape), x
 
 
 # --- Task 05.1: the numerical gradient ---------------------------------------------------------
@@ -65,10 +69,9 @@ def _expect_near_torch(learner, case: SmoothCase, steps: tuple[float, ...]) -> N
     with diagnosed(lambda: diagnose.numerical(learner, case)):
         got, _ = call_numerical_grad(learner, case, f)
     allowed = max(case.f.allowed_error(case.x, h) for h in steps)
-    shown = "numerical_grad(f, x)" if case.h is None else f"numerical_grad(f, x, {case.h:g})"
     try:
         expect_close(
-            got, oracle.smooth_grad(case.f, case.x), rtol=0.0, atol=allowed, what=shown,
+            got, oracle.smooth_grad(case.f, case.x), rtol=0.0, atol=allowed, what=called(case),
             diagnose=lambda: diagnose.numerical(learner, case),
         )  # fmt: skip
     except KataFailure as failure:
@@ -101,7 +104,7 @@ def test_numerical_grad_probes_one_entry_and_restores_x(learner, case: SmoothCas
             low = next((probe.dtype for probe in f.probes if probe.dtype != np.float64), None)
             if low is not None:
                 raise KataFailure(
-                    f"numerical_grad(f, x, {case.h:g}) called f with a {low} array: x is float64, and a gradient check"
+                    f"{called(case)} called f with a {low} array: x is float64, and a gradient check"
                     f" needs all of it (in {low}, x[i] + h is rounded by a sizeable part of h)."
                 )
             for probe in f.probes:
@@ -109,21 +112,21 @@ def test_numerical_grad_probes_one_entry_and_restores_x(learner, case: SmoothCas
                 if len(moved) > 1:
                     where = ", ".join(f"{_at(int(i), x_after.shape)} by {probe.flat[i] - case.x.flat[i]:.3g}" for i in moved[:4])
                     raise KataFailure(
-                        f"numerical_grad(f, x, {case.h:g}) called f with {len(moved)} entries of x moved at once ({where}"
+                        f"{called(case)} called f with {len(moved)} entries of x moved at once ({where}"
                         f"{', ...' if len(moved) > 4 else ''}): each probe moves one entry, the one being differentiated,"
                         " and every other entry is where the caller put it."
                     )
                 step = abs(probe.flat[moved[0]] - case.x.flat[moved[0]]) if len(moved) else None
                 if step is not None and not case.h / 2 * (1 - tol.STEP_SLACK) <= step <= 2 * case.h * (1 + tol.STEP_SLACK):
                     raise KataFailure(
-                        f"numerical_grad(f, x, {case.h:g}) probed entry {_at(int(moved[0]), x_after.shape)} with a step of"
+                        f"{called(case)} probed entry {_at(int(moved[0]), x_after.shape)} with a step of"
                         f" {step:.3g}: the step is the h it was given, {case.h:g}."
                     )
             probed = {int(i) for probe in f.probes for i in np.flatnonzero(moves(probe, case.x))}
             if len(probed) < case.x.size:
                 missed = min(set(range(case.x.size)) - probed)
                 raise KataFailure(
-                    f"numerical_grad(f, x, {case.h:g}) never called f with entry {_at(missed, x_after.shape)} of x moved"
+                    f"{called(case)} never called f with entry {_at(missed, x_after.shape)} of x moved"
                     f" ({case.x.size - len(probed)} of {case.x.size} entries never probed): each entry's derivative"
                     " comes from probing f on both sides of it."
                 )
@@ -131,7 +134,7 @@ def test_numerical_grad_probes_one_entry_and_restores_x(learner, case: SmoothCas
                 diff = np.abs(x_after - case.x)
                 worst = int(np.argmax(diff))
                 raise KataFailure(
-                    f"numerical_grad(f, x, {case.h:g}) gave x back changed: entry {_at(worst, x_after.shape)} was"
+                    f"{called(case)} gave x back changed: entry {_at(worst, x_after.shape)} was"
                     f" {case.x.flat[worst]!r} and is now {x_after.flat[worst]!r} ({int((diff > 0).sum())} of {diff.size}"
                     " entries changed). The caller's x must come back bit for bit as it was."
                 )
