@@ -291,3 +291,124 @@ def expressions(draw, max_inputs: int = tol.GRAPH_MAX_INPUTS, max_steps: int = t
             values.append(values[-1] + values[node])
     names = (*(f"x{i}" for i in range(n_inputs)), *(f"v{k}" for k in range(n_inputs, len(values) - 1)), "y")
     return Expression(inputs=tuple(values[:n_inputs]), steps=tuple(steps), names=names)
+
+
+# --- Kata 05_gradient_check ---
+# Smooth functions f of arrays of every rank up to 3 (harness/packs/gradient_check/functions.py), and
+# small ReLU networks with one bug planted in their backward pass (network.py). Shapes shrink toward
+# the first in the list; values toward one decimal.
+from harness.packs.gradient_check import network as gc_network  # noqa: E402 - this section is appended
+from harness.packs.gradient_check.functions import PHI, Smooth  # noqa: E402
+
+GC_SHAPES = ((3,), (2, 3), (2, 2, 3), (1,), (5,), (12,), (4, 1), (3, 4), (1, 3), (2, 1, 2), (3, 2, 2))
+GC_MULTI_AXIS = tuple(shape for shape in GC_SHAPES if len(shape) > 1 and min(shape) > 1)
+
+
+def _rounded(values: np.ndarray, places: int | None) -> np.ndarray:
+    return values if places is None else np.round(values, places)
+
+
+@dataclass(frozen=True, repr=False)
+class SmoothCase:
+    """Kata 05 inputs: a smooth f, a point x and a step h (None: the learner's default)."""
+
+    f: Smooth
+    x: np.ndarray
+    h: float | None
+
+    def __repr__(self) -> str:
+        return "\n".join([repr(self.f), f"x = {_fmt(self.x)}"] + ([f"h = {self.h!r}"] if self.h is not None else []))
+
+
+def _smooth(draw, shape: tuple[int, ...], rng: np.random.Generator, places: int | None) -> Smooth:
+    k = draw(st.integers(min_value=1, max_value=3))
+    kinds = tuple(draw(st.sampled_from(sorted(PHI))) for _ in range(k))
+    size = int(np.prod(shape))
+    c = _rounded(rng.uniform(*tol.SMOOTH_C_RANGE, size=k) * rng.choice([-1.0, 1.0], size=k), places)  # never 0
+    A = _rounded(rng.uniform(-tol.SMOOTH_A_RANGE, tol.SMOOTH_A_RANGE, size=(k, size)), places)
+    b = _rounded(rng.uniform(-tol.SMOOTH_B_RANGE, tol.SMOOTH_B_RANGE, size=k), places)
+    return Smooth(shape, kinds, c, A, b)
+
+
+@st.composite
+def smooth_cases(draw, shapes: tuple[tuple[int, ...], ...] = GC_SHAPES, steps: tuple[float, ...] | None = tol.NUMERICAL_STEPS) -> SmoothCase:
+    """f, x of one of `shapes`, and h from `steps` (None: no h, the learner's default)."""
+    shape = draw(st.sampled_from(shapes))
+    rng, places = np.random.default_rng(draw(seeds)), draw(decimals)
+    f = _smooth(draw, shape, rng, places)
+    x = _rounded(rng.uniform(-tol.SMOOTH_X_RANGE, tol.SMOOTH_X_RANGE, size=shape), places)
+    return SmoothCase(f, x, draw(st.sampled_from(steps)) if steps else None)
+
+
+@dataclass(frozen=True, repr=False)
+class WrongGradient:
+    """Kata 05 grad_check inputs: f, x, and an analytic gradient wrong at one or more entries."""
+
+    f: Smooth
+    x: np.ndarray
+    grad: np.ndarray  # the wrong analytic gradient, returned whatever x it is called at
+    worst: tuple[int, ...]  # the entry with the largest relative error
+
+    def __repr__(self) -> str:
+        return "\n".join([repr(self.f), f"x = {_fmt(self.x)}", f"analytic_grad = lambda x: {_fmt(self.grad)}"])
+
+
+@st.composite
+def checkable_cases(draw, true_grad) -> SmoothCase:
+    """f and x (no h) with every |df/dx_i| >= GRAD_CHECK_FLOOR, where a relative error means something:
+    x is redrawn from the same rng until so. true_grad(f, x) gives torch's gradient."""
+    case = draw(smooth_cases(steps=None))
+    rng = np.random.default_rng(draw(seeds))
+    x = case.x
+    for _ in range(50):
+        if np.abs(true_grad(case.f, x)).min() >= tol.GRAD_CHECK_FLOOR:
+            return SmoothCase(case.f, x, None)
+        x = np.round(rng.uniform(-tol.SMOOTH_X_RANGE, tol.SMOOTH_X_RANGE, size=x.shape), 2)
+    assume(False)
+    raise AssertionError("unreachable")
+
+
+@st.composite
+def wrong_gradients(draw, true_grad) -> WrongGradient:
+    """A checkable f and x, and torch's gradient spoiled at 1 to 3 entries: the worst (relative error
+    2 or 1.5: negated, or -0.5 times) at the smallest of them in size; with 2 or more, a decoy at the
+    largest, times -3 (relative error 4/3, but the largest absolute difference: 4 |g| >= 2 |g_worst|);
+    with 3, a small slip in between (times 1.25, relative error 0.2)."""
+    case = draw(checkable_cases(true_grad))
+    grad = true_grad(case.f, case.x)
+    rng = np.random.default_rng(draw(seeds))
+    count = min(draw(st.integers(min_value=1, max_value=3)), grad.size)
+    chosen = rng.choice(grad.size, size=count, replace=False)
+    chosen = chosen[np.argsort(np.abs(grad.flat[chosen]))]  # smallest |g| first
+    factors = [draw(st.sampled_from((-1.0, -0.5)))] + ([-3.0] if count > 1 else []) + ([1.25] if count > 2 else [])
+    wrong = grad.copy()
+    for flat, factor in zip((chosen[0], *chosen[::-1][: count - 1]), factors):
+        wrong.flat[flat] *= factor
+    return WrongGradient(case.f, case.x, wrong, tuple(int(i) for i in np.unravel_index(int(chosen[0]), grad.shape)))
+
+
+@dataclass(frozen=True, repr=False)
+class PlantedCase:
+    """Kata 05 find_wrong_gradient inputs: a network and the bug planted in its backward pass."""
+
+    network: gc_network.Network
+    plant: gc_network.Plant
+
+    def __repr__(self) -> str:
+        return f"{self.network!r}\nplanted: {self.plant}"
+
+
+@st.composite
+def planted_networks(draw) -> PlantedCase:
+    """A 2- or 3-layer network and a bug (family, parameter) planted in its backward pass, drawn
+    where a check is fair and the bug shows (network.draw_network)."""
+    layers = draw(st.sampled_from((2, 3)))
+    family = draw(st.sampled_from(gc_network.FAMILIES))
+    name = draw(st.sampled_from(gc_network.plantable(family, layers)))
+    factor = draw(st.sampled_from((2.0, 0.5))) if family == "scale" else 1.0
+    n = draw(st.integers(min_value=tol.NET_N[0], max_value=tol.NET_N[1]))
+    rng, places = np.random.default_rng(draw(seeds)), draw(decimals)
+    plant = gc_network.Plant(family, name, factor)
+    network = gc_network.draw_network(rng, layers, n, plant, places)
+    assume(network is not None)
+    return PlantedCase(network, plant)

@@ -122,3 +122,53 @@ GRAPH_MAX_STEPS = 6
 # says which node it belongs to.
 GRAPH_DOT_X = 2.0
 GRAPH_DOT_LABEL_ATOL = 0.006
+
+# --- Kata 05_gradient_check ---
+# A numerical gradient is judged against torch's exact one within the error a centered difference is
+# allowed at the step h it was given: truncation h^2/6 |f'''| plus rounding ~eps |f| / h, both bounded
+# in closed form for the spec's smooth functions (harness/packs/gradient_check/functions.py), times this
+# safety factor. Every correct spelling (np.ndindex, np.nditer, flat indices, a copy per probe) stays
+# within a quarter of the bound (tests/test_gradient_check_spec.py measures it); a forward difference
+# is off by h/2 |f''|, 10^2 to 10^5 times more than the bound at the steps drawn.
+NUMERICAL_SAFETY = 4.0
+# The steps h the spec passes: every one a centered difference handles well in float64.
+NUMERICAL_STEPS = (1e-7, 1e-6, 1e-5, 1e-4, 1e-3)
+# Without an h the stub's default (1e-5) is used; fair to any default from 1e-7 to 1e-4, the check
+# allows the larger of the two bounds, which still catches 1e-10 (cancellation) and 1e-2 (truncation).
+DEFAULT_STEP_FAIR = (1e-7, 1e-4)
+# Each probe of f must move one entry by a step between h/2 (a centered difference on x +- h/2) and
+# 2h (a 5-point stencil's outer probes); relative slack for the rounding of x_i + h.
+STEP_SLACK = 1e-6
+# Smooth test functions f(x) = sum_j c_j phi_j(A_j @ x + b_j) on arrays of up to 12 entries.
+SMOOTH_MAX_SIZE = 12
+SMOOTH_X_RANGE = 2.0
+SMOOTH_A_RANGE = 1.5
+SMOOTH_B_RANGE = 1.0
+SMOOTH_C_RANGE = (0.2, 1.0)  # |c_j|, each term's weight, with a random sign
+# relative_error is compared with the definition on magnitudes in [0.05, 20]: an additive guard
+# (|a - b| / (max + 1e-8)) moves it by at most 2e-7 relative there, so 1e-6 is fair to it, and still
+# far below any other formula (|a| + |b| in the denominator is off by up to 2x).
+RELATIVE_RTOL = 1e-6
+RELATIVE_ATOL = 1e-12
+RELATIVE_MAGNITUDES = (0.05, 20.0)
+# grad_check with a correct analytic gradient: on f drawn with every |df/dx_i| >= GRAD_CHECK_FLOOR,
+# the default step's error (~1e-10) makes a relative error below ~1e-8; the check asks for 1e-6.
+GRAD_CHECK_FLOOR = 0.05
+GRAD_CHECK_SMALL = 1e-6
+# With a wrong analytic gradient the worst relative error is compared with torch's to this (the
+# numerical gradient's own error moves it by ~1e-8), and the index must be exactly the planted one.
+GRAD_CHECK_RTOL = 1e-5
+# The planted network (harness/packs/gradient_check/network.py): batches of 4 to 8, every hidden
+# pre-activation at least NET_KINK_MARGIN from the ReLU's kink (a probe of h <= 1e-3 moves one by at
+# most ~5e-3, so no correct check crosses a kink), every true gradient entry at least NET_GRAD_FLOOR
+# in size (so a correct gradient's relative error stays below ~1e-7 at h = 1e-5; an exact 0, from a
+# dead unit or a zero weight, would turn the rounding noise of a higher-order stencil into a relative
+# error of 1), and the planted bug off by a relative error of at least PLANT_MIN_ERROR somewhere.
+NET_N = (4, 8)
+NET_X_RANGE = 1.5
+NET_W_RANGE = 1.0
+NET_B_RANGE = 0.5
+NET_Y_RANGE = 1.0
+NET_KINK_MARGIN = 0.02
+NET_GRAD_FLOOR = 1e-3
+PLANT_MIN_ERROR = 0.1

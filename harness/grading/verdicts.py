@@ -16,9 +16,9 @@ from harness.grading.learner import LearnerLoadError, format_frames
 from harness.grading.registry import shown_path
 from harness.grading.text import split_diagnosis
 
-# Hypothesis' own note repeats the example as a raw repr (with the learner's module object in it);
-# the spec attaches a readable one instead.
-_HYPOTHESIS_HEADERS = ("Falsifying example", "Failing test case")
+# Hypothesis' own note repeats the example as a raw repr (with the learner's module object in it),
+# for a drawn example and for an @example alike; the spec attaches a readable one instead.
+_HYPOTHESIS_HEADERS = ("Falsifying example", "Failing test case", "Failing explicit example")
 
 
 def _first(exc: BaseException) -> BaseException:
