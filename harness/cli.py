@@ -328,6 +328,7 @@ def cmd_doctor(args, store: Store, out) -> int:
 
 def cmd_draw(args, store: Store, out) -> int:
     import importlib
+    import inspect
 
     from harness.pictures import DrawError
 
@@ -340,7 +341,10 @@ def cmd_draw(args, store: Store, out) -> int:
         workspace.ensure(kata)
     try:
         picture = importlib.import_module(kata.picture)
-        written = picture.draw(root, Path(args.out) if args.out else None, renderer=args.renderer, seconds=args.test_timeout or 1e9)
+        extra = {"tensorboard": Path(args.tensorboard)} if args.tensorboard else {}  # only pictures that take it
+        if extra and "tensorboard" not in inspect.signature(picture.draw).parameters:
+            raise UsageError(f"kata {kata.id}'s picture has no --tensorboard")
+        written = picture.draw(root, Path(args.out) if args.out else None, renderer=args.renderer, seconds=args.test_timeout or 1e9, **extra)
     except DrawError as exc:
         ui.console(stderr=True).print(f"kata draw: {exc}", markup=False)
         return EXIT_FAILED
@@ -432,6 +436,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--out", metavar="DIR", help="where to write the pictures (default: the kata's own folder, e.g. graph-drawings/)")
     c.add_argument("--renderer", choices=("auto", "graphviz", "matplotlib"), default="auto",
                    help="auto: Graphviz's dot when installed, else networkx + matplotlib")  # fmt: skip
+    c.add_argument("--tensorboard", metavar="DIR", help="kata 06: also write the numbers as TensorBoard scalars into DIR (the tensorboard extra)")
     c.add_argument("--test-timeout", type=float, default=Limits.test_s, metavar="S", help="time limit for your code (default %(default)s s)")
     c = sub.add_parser("notebook", help="a practice notebook per kata: the prompt, the stub's tasks as cells, a check cell after each")
     c.add_argument("ids", nargs="*", metavar="ID", help="katas (default: all)")
