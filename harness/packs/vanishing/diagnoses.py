@@ -258,11 +258,22 @@ def init_scale(activation: str, ratio: float) -> Diagnosis | None:
     return known(KATA, found[0]) if len(found) == 1 else None
 
 
+def _square_init(learner, activation: str) -> np.ndarray:
+    width = tol.INIT_VARIANCE_WIDTH
+    return np.asarray(learner.init_params([width] * 3, activation, np.random.default_rng(0))["W2"], dtype=np.float64)
+
+
+@quietly
+def init_constant(learner, activation: str) -> Diagnosis | None:
+    """constant_init: every weight of a layer is one and the same number."""
+    return known(KATA, "constant_init") if _square_init(learner, activation).std() == 0 else None
+
+
 @quietly
 def init_band(learner, activation: str) -> Diagnosis | None:
-    """Why the band broke: the variance of a square layer of the learner's init, as init_scale reads it."""
-    width = tol.INIT_VARIANCE_WIDTH
-    W = np.asarray(learner.init_params([width] * 3, activation, np.random.default_rng(0))["W2"], dtype=np.float64)
+    """Why the band broke: a constant, or the variance of a square layer of the learner's init, as init_scale reads it."""
+    W = _square_init(learner, activation)
     if W.std() == 0:
         return known(KATA, "constant_init")
+    width = tol.INIT_VARIANCE_WIDTH
     return init_scale(activation, float(W.var()) / oracle.rule_variance(activation, width, width))

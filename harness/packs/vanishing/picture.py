@@ -118,42 +118,61 @@ def curves(module, path: Path) -> list[Curve]:
 
 
 # --- matplotlib --------------------------------------------------------------------------------
-def render(found: list[Curve], out_dir: Path) -> list[Path]:
-    """One panel per activation, norms per layer on a log scale; PNG and SVG in out_dir."""
+STYLE = {"svg.fonttype": "none", "font.family": "DejaVu Sans"}  # text stays text in the SVG
+
+
+def _pyplot():
     try:
         import matplotlib
     except ImportError:
         raise DrawError("kata draw 06_vanishing_gradients needs matplotlib: pip install 'backprop-katas[plots]'") from None
-    matplotlib.use("Agg")
+    matplotlib.use("Agg")  # files only: no window, works without a display
     import matplotlib.pyplot as plt
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    return plt
+
+
+def figure(found: list[Curve]):
+    """One panel per activation, the norms per layer on a log scale: for each init, torch's line
+    (dashed) and the learner's (solid, dots), or why the learner's is missing in the panel's title."""
+    plt = _pyplot()
     layers = np.arange(1, len(tol.INIT_WIDTHS))
-    with plt.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):  # text stays text in the SVG
-        # One y-axis per panel: ReLU with N(0, 1) weights sits ~1e15 above the rest and would flatten them.
-        fig, axes = plt.subplots(1, len(oracle.ACTIVATIONS), figsize=(15, 5.4), layout="constrained")
-        for ax, activation in zip(axes, oracle.ACTIVATIONS):
-            missing = []
-            for curve in (c for c in found if c.activation == activation):
-                colour = COLOURS[curve.init]
-                if curve.torch.size:
-                    spread = f"{curve.torch.max() / curve.torch.min():.3g}" if curve.torch.min() > 0 else "inf"
-                    ax.plot(layers, curve.torch, linestyle="--", linewidth=3, alpha=0.4, color=colour,
-                            label=f"{curve.init}: torch (largest / smallest {spread})")  # fmt: skip
-                if curve.yours is not None:
-                    ax.plot(layers, curve.yours, marker="o", markersize=4, linewidth=1.2, color=colour, label=f"{curve.init}: yours")
-                else:
-                    missing.append(f"{curve.init}, yours: {curve.missing}")
-            ax.set_yscale("log")
-            ax.set_title("\n".join([activation, *missing]), fontsize=12 if not missing else 9)
-            ax.set_xlabel("layer (1 = next to the input, 13 = the linear output)")
-            ax.set_xticks(layers)
-            ax.grid(alpha=0.3, which="both")
-            ax.legend(loc="best", fontsize=8.5)
-        axes[0].set_ylabel("norm of dLoss/dW (log scale)")
-        fig.suptitle(f"Gradient flow: per-layer gradient norms of a {len(layers)}-layer MLP, widths {list(tol.INIT_WIDTHS)}, "
-                     f"batch of {tol.INIT_N}, MSE loss.\nSolid with dots: your numbers; dashed: torch's on the same params. A line falling toward layer 1 is a vanishing gradient.", fontsize=11)  # fmt: skip
-        written = []
+    # One y-axis per panel: ReLU with N(0, 1) weights sits ~1e15 above the rest and would flatten them.
+    fig, axes = plt.subplots(1, len(oracle.ACTIVATIONS), figsize=(15, 5.4), layout="constrained")
+    for ax, activation in zip(axes, oracle.ACTIVATIONS):
+        missing = []
+        for curve in (c for c in found if c.activation == activation):
+            colour = COLOURS[curve.init]
+            if curve.torch.size:
+                spread = f"{curve.torch.max() / curve.torch.min():.3g}" if curve.torch.min() > 0 else "inf"
+                ax.plot(layers, curve.torch, linestyle="--", linewidth=3, alpha=0.4, color=colour,
+                        label=f"{curve.init}: torch (largest / smallest {spread})")  # fmt: skip
+            if curve.yours is not None:
+                ax.plot(layers, curve.yours, marker="o", markersize=4, linewidth=1.2, color=colour, label=f"{curve.init}: yours")
+            else:
+                missing.append(f"{curve.init}, yours: {curve.missing}")
+        ax.set_yscale("log")
+        ax.set_title("\n".join([activation, *missing]), fontsize=12 if not missing else 9)
+        ax.set_xlabel(f"layer (1 = next to the input, {len(layers)} = the linear output)")
+        ax.set_xticks(layers)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(loc="best", fontsize=8.5)
+    axes[0].set_ylabel("norm of dLoss/dW (log scale)")
+    fig.suptitle(
+        f"Gradient flow: per-layer gradient norms of a {len(layers)}-layer MLP, widths {list(tol.INIT_WIDTHS)}, batch of {tol.INIT_N},"
+        " MSE loss.\nSolid with dots: your numbers; dashed: torch's on the same params. A line falling toward layer 1 is a vanishing gradient.",
+        fontsize=11,
+    )
+    return fig
+
+
+def render(found: list[Curve], out_dir: Path) -> list[Path]:
+    """The figure as PNG and SVG in out_dir."""
+    plt = _pyplot()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with plt.rc_context(STYLE):
+        fig = figure(found)
         for fmt in ("png", "svg"):
             target = out_dir / f"{NAME}.{fmt}"
             fig.savefig(target, format=fmt, dpi=120)

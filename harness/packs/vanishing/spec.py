@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from harness.grading import tolerances as tol
 from harness.grading.checks import KataFailure, describe, example_on_failure, expect_array, expect_close, expect_scalar, expect_unchanged
-from harness.grading.diagnosing import diagnosed
+from harness.grading.diagnosing import diagnosed, matches
 from harness.grading.strategies import Mlp, Points, mlps, points
 from harness.packs.vanishing import diagnoses as diagnose
 from harness.packs.vanishing import oracle
@@ -123,12 +123,18 @@ def test_backward_matches_torch(learner, activation, mlp: Mlp):
 
 @given(mlp=mlps(max_layers=4))
 def test_forward_and_backward_leave_arguments_unchanged(learner, mlp: Mlp):
+    """Only of a working pass: code that does nothing leaves everything unchanged, and scores nothing for it."""
     with example_on_failure(mlp):
+        expected = oracle.network(mlp.X, mlp.Y, mlp.params, "tanh")
         X, Y, params = mlp.copies()
-        _, cache = learner.forward(X, params, "tanh")
+        Y_hat, cache = learner.forward(X, params, "tanh")
         expect_unchanged({"X": mlp.X, **mlp.params}, {"X": X, **params}, func="forward()")
-        learner.backward(X, Y, params, cache, "tanh")
+        grads = check_grads(learner.backward(X, Y, params, cache, "tanh"), tuple(mlp.params), what="backward(..., 'tanh')")
         expect_unchanged({"X": mlp.X, "Y": mlp.Y, **mlp.params}, {"X": X, "Y": Y, **params}, func="backward()")
+        right = tol.FORWARD_RTOL, tol.FORWARD_ATOL
+        if not (matches(Y_hat, expected.Y_hat, rtol=right[0], atol=right[1])
+                and all(matches(grads[k], v, rtol=tol.GRAD_RTOL, atol=grad_atol(v)) for k, v in expected.grads.items())):  # fmt: skip
+            raise KataFailure("forward() and backward() leave their arguments as they were, but this counts once they agree with torch (see their own checks).")
 
 
 # --- Task 06.4: gradient norms per layer -------------------------------------------------------
@@ -186,52 +192,41 @@ def call_init(learner, widths, activation: str, seed: int) -> dict[str, np.ndarr
     return {name: expect_array(params[name], what=f"{what}[{name!r}]", shape=shapes[name]) for name in names}
 
 
+def seeded_init(learner, widths, activation: str, seed: int) -> dict[str, np.ndarray]:
+    """init_params' params, after checking what every other init check builds on: the same seed gives
+    the same params, another seed others, and no two units of a layer start identical."""
+    first, again = (call_init(learner, widths, activation, seed) for _ in range(2))
+    if any(not np.array_equal(first[k], again[k]) for k in first):
+        raise KataFailure(
+            f"init_params(..., {activation!r}, rng) gave different params for two generators with the same seed:"
+            " draw every random number from the rng argument (not np.random.* directly).",
+            diagnose.init_rng(learner, activation),
+        )
+    if all(np.array_equal(first[k], v) for k, v in call_init(learner, widths, activation, seed + 1).items()):
+        raise KataFailure(f"init_params(..., {activation!r}, rng) gave the same params for seeds {seed} and {seed + 1}: draw them from the rng argument.")
+    for l in range(1, len(widths)):
+        W = first[f"W{l}"]
+        for i in range(W.shape[1]):
+            for j in range(i + 1, W.shape[1]):
+                if np.array_equal(W[:, i], W[:, j]):
+                    raise KataFailure(
+                        f"init_params(..., {activation!r}, rng) starts units {i} and {j} of layer {l} with identical weights"
+                        f" (W{l}[:, {i}] == W{l}[:, {j}]): they get identical gradients and stay copies of each other. Draw the weights at random.",
+                        diagnose.init_constant(learner, activation),
+                    )
+    return first
+
+
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_init_params_keys_and_shapes(learner, activation):
-    call_init(learner, SMALL_WIDTHS, activation, 0)
+def test_init_params_is_seeded_and_breaks_symmetry(learner, activation):
+    seeded_init(learner, SMALL_WIDTHS, activation, 123)
 
 
-def test_init_params_is_seeded(learner):
-    for activation in ACTIVATIONS:
-        first, again = (call_init(learner, SMALL_WIDTHS, activation, 123) for _ in range(2))
-        other = call_init(learner, SMALL_WIDTHS, activation, 321)
-        if any(not np.array_equal(first[k], again[k]) for k in first):
-            raise KataFailure(
-                f"init_params(..., {activation!r}, rng) gave different params for two generators with the same seed:"
-                " draw every random number from the rng argument (not np.random.* directly).",
-                diagnose.init_rng(learner, activation),
-            )
-        if all(np.array_equal(first[k], other[k]) for k in first):
-            raise KataFailure(f"init_params(..., {activation!r}, rng) gave the same params for seeds 123 and 321: draw them from the rng argument.")
-
-
-def test_init_params_breaks_symmetry(learner):
-    for activation in ACTIVATIONS:
-        params = call_init(learner, SMALL_WIDTHS, activation, 0)
-        for l in range(1, len(SMALL_WIDTHS)):
-            W = params[f"W{l}"]
-            for i in range(W.shape[1]):
-                for j in range(i + 1, W.shape[1]):
-                    if np.array_equal(W[:, i], W[:, j]):
-                        raise KataFailure(
-                            f"init_params(..., {activation!r}, rng) starts units {i} and {j} of layer {l} with identical weights"
-                            f" (W{l}[:, {i}] == W{l}[:, {j}]): they get identical gradients and stay copies of each other. Draw the weights at random."
-                        )
-
-
-def test_init_params_biases_start_at_zero(learner):
-    for activation in ACTIVATIONS:
-        params = call_init(learner, SMALL_WIDTHS, activation, 0)
-        for l in range(1, len(SMALL_WIDTHS)):
-            if np.any(params[f"b{l}"] != 0):
-                raise KataFailure(f"init_params(..., {activation!r}, rng)'s b{l} is {params[f'b{l}'].tolist()}: biases start at 0.")
-
-
-def test_init_params_variance_by_activation(learner):
+def test_init_params_variance_by_activation_and_zero_biases(learner):
     width = tol.INIT_VARIANCE_WIDTH
     for activation in ACTIVATIONS:
-        W = call_init(learner, [width] * 3, activation, 0)["W2"]
-        rule = oracle.rule_variance(activation, width, width)
+        params = seeded_init(learner, [width] * 3, activation, 0)
+        W, rule = params["W2"], oracle.rule_variance(activation, width, width)
         mean, variance = float(W.mean()), float(W.var())
         what = f"init_params([{width}, {width}, {width}], {activation!r}, rng)'s W2"
         if abs(mean) > 0.1 * np.sqrt(rule):
@@ -242,12 +237,15 @@ def test_init_params_variance_by_activation(learner):
                 f" for a layer of fan-in {width} and fan-out {width}); it should be within {tol.INIT_VARIANCE_SLACK:.0%} of it.",
                 diagnose.init_scale(activation, variance / rule),
             )
+        for l in (1, 2):
+            if np.any(params[f"b{l}"] != 0):
+                raise KataFailure(f"init_params(..., {activation!r}, rng)'s b{l} is not all zeros (e.g. {params[f'b{l}'][params[f'b{l}'] != 0][0]:.3g}): biases start at 0.")
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_init_params_keeps_norms_in_band(learner, activation):
     for seed in tol.INIT_SEEDS:
-        params = call_init(learner, tol.INIT_WIDTHS, activation, seed)
+        params = seeded_init(learner, tol.INIT_WIDTHS, activation, seed)
         X, Y = oracle.init_batch(seed)
         norms = oracle.network(X, Y, params, activation).norms  # torch's gradients of the learner's init
         if not norms.min() > 0 or norms.max() / norms.min() > tol.INIT_BAND:
