@@ -28,8 +28,13 @@ def _sigmoid(Z: np.ndarray) -> np.ndarray:
 
 ACT = {"sigmoid": _sigmoid, "tanh": np.tanh, "relu": lambda Z: np.maximum(Z, 0.0)}
 SLOPE = {"sigmoid": lambda Z: _sigmoid(Z) * (1 - _sigmoid(Z)), "tanh": lambda Z: 1 - np.tanh(Z) ** 2, "relu": lambda Z: (Z > 0) * 1.0}
-# The slope written in terms of the activation's output (s (1 - s), 1 - t**2) but applied to Z itself.
-SLOPE_OF_OUTPUT = {"sigmoid": lambda Z: Z * (1 - Z), "tanh": lambda Z: 1 - Z**2}
+# activation_derivative's slips, by activation: what each returns at Z. The slope at act(Z) is left
+# out: in backward it is slope_at_activation's numbers, told apart by re-running the derivative.
+SLOPE_SLIPS = {
+    "sigmoid": {"slope_of_output_formula": lambda Z: Z * (1 - Z)},  # s (1 - s) applied to Z itself
+    "tanh": {"slope_of_output_formula": lambda Z: 1 - Z**2, "tanh_sech_unsquared": lambda Z: 1 / np.cosh(Z)},
+    "relu": {"relu_slope_is_relu": lambda Z: np.maximum(Z, 0.0)},
+}
 
 
 @functools.cache
@@ -52,12 +57,13 @@ def probe(*, dead: bool = False) -> Mlp:
 
 
 # --- what each mistake would compute -------------------------------------------------------------
-def _forward(mlp: Mlp, activation: str, *, last: bool = False, bias: bool = True) -> np.ndarray:
-    """Y_hat with the activation on the output layer too (last), or without biases."""
+def _forward(mlp: Mlp, activation: str, *, activated: int = -1, bias: bool = True) -> np.ndarray:
+    """Y_hat with the activation on the first L + `activated` layers (-1: the hidden ones, as it should
+    be; 0: the output too; -2: the last hidden one left linear), or without biases."""
     A, layers = mlp.X, oracle.n_layers(mlp.params)
     for l in range(1, layers + 1):
         Z = A @ mlp.params[f"W{l}"] + (mlp.params[f"b{l}"] if bias else 0.0)
-        A = ACT[activation](Z) if l < layers or last else Z
+        A = ACT[activation](Z) if l <= layers + activated else Z
     return A
 
 
@@ -101,9 +107,9 @@ def _mistaken_grads(mlp: Mlp, activation: str) -> dict[str, dict[str, np.ndarray
         "bias_mean": run(bias="mean"),
         "transposed_weight_grad": run(transpose=True),
     }
-    if activation != "relu":  # ReLU's slope is the same read from Z or from A, and has no output form
+    if activation != "relu":  # ReLU's slope is the same read from Z or from A
         found["slope_at_activation"] = run(at_output=True)
-        found["slope_of_output_formula"] = run(slope=SLOPE_OF_OUTPUT[activation])
+    found |= {slip: run(slope=slope) for slip, slope in SLOPE_SLIPS[activation].items()}
     return found
 
 
@@ -123,14 +129,12 @@ def activate(learner, Z: np.ndarray, activation: str) -> Diagnosis | None:
 
 @quietly
 def derivative(learner, Z: np.ndarray, activation: str) -> Diagnosis | None:
-    if activation == "relu":
-        return None
     points = (Z, np.linspace(-3.0, 3.0, 7) + 0.25)
-    observed = [learner.activation_derivative(z.copy(), activation) for z in points]
-    return identify(KATA, observed, {
-        "slope_of_output_formula": [[SLOPE_OF_OUTPUT[activation](z) for z in points]],
-        "slope_of_activation_twice": [[SLOPE[activation](ACT[activation](z)) for z in points]],
-    })  # fmt: skip
+    observed = [np.asarray(learner.activation_derivative(z.copy(), activation), dtype=np.float64) for z in points]
+    candidates = {slip: [[slope(z) for z in points]] for slip, slope in SLOPE_SLIPS[activation].items()}
+    if activation != "relu":
+        candidates["slope_of_activation_twice"] = [[SLOPE[activation](ACT[activation](z)) for z in points]]
+    return identify(KATA, observed, candidates)
 
 
 def _learner_forward(learner, mlp: Mlp, activation: str):
@@ -144,7 +148,8 @@ def forward(learner, mlp: Mlp, activation: str) -> Diagnosis | None:
     cases = _cases(mlp)
     observed = [_learner_forward(learner, case, activation)[0] for case in cases]
     return identify(KATA, observed, {
-        "output_activated": [[_forward(case, activation, last=True) for case in cases]],
+        "output_activated": [[_forward(case, activation, activated=0) for case in cases]],
+        "last_hidden_linear": [[_forward(case, activation, activated=-2) for case in cases]],
         "forward_no_bias": [[_forward(case, activation, bias=False) for case in cases]],
     })  # fmt: skip
 
@@ -203,6 +208,7 @@ def norms(learner, expected: oracle.Network) -> Diagnosis | None:
         "norms_reversed": [[net.norms[::-1] for net in nets]],
         "norms_squared": [[net.norms**2 for net in nets]],
         "norms_with_bias": [[with_bias(net) for net in nets]],
+        "norms_spectral": [[np.array([np.linalg.norm(net.grads[f"W{l}"], 2) for l in range(1, len(net.Z) + 1)]) for net in nets]],
     })  # fmt: skip
 
 

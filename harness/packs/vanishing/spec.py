@@ -44,6 +44,33 @@ def call_forward(learner, mlp: Mlp, activation: str) -> tuple[np.ndarray, object
     return expect_array(Y_hat, what=f"forward(X, params, {activation!r})'s Y_hat", shape=mlp.Y.shape), cache
 
 
+def snapshot(value):
+    """A copy of the arrays in a cache of dicts, lists and tuples (anything else is kept as it is)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: snapshot(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(snapshot(v) for v in value)
+    return value
+
+
+def changed_in(before, after, where: str = "") -> str | None:
+    """Where `after` differs from its deep copy `before` (a path such as ['A3'] or [2][1]), or None."""
+    if isinstance(before, np.ndarray):
+        same = isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(before, after, equal_nan=before.dtype.kind == "f")
+        return None if same else where
+    if isinstance(before, dict):
+        if not isinstance(after, dict) or before.keys() != after.keys():
+            return where
+        return next((w for k in before if (w := changed_in(before[k], after[k], f"{where}[{k!r}]")) is not None), None)
+    if isinstance(before, (list, tuple)):
+        if type(after) is not type(before) or len(before) != len(after):
+            return where
+        return next((w for i, (b, a) in enumerate(zip(before, after)) if (w := changed_in(b, a, f"{where}[{i}]")) is not None), None)
+    return None
+
+
 def check_grads(grads, names: tuple[str, ...], *, what: str) -> dict:
     if not isinstance(grads, dict):
         raise KataFailure(f"{what} should be a dict with keys {', '.join(names)}, but it is {describe(grads)}.")
@@ -129,8 +156,16 @@ def test_forward_and_backward_leave_arguments_unchanged(learner, mlp: Mlp):
         X, Y, params = mlp.copies()
         Y_hat, cache = learner.forward(X, params, "tanh")
         expect_unchanged({"X": mlp.X, **mlp.params}, {"X": X, **params}, func="forward()")
+        before = snapshot(cache)
         grads = check_grads(learner.backward(X, Y, params, cache, "tanh"), tuple(mlp.params), what="backward(..., 'tanh')")
         expect_unchanged({"X": mlp.X, "Y": mlp.Y, **mlp.params}, {"X": X, "Y": Y, **params}, func="backward()")
+        changed = changed_in(before, cache)  # in-place changes in the learner's process are copied back to `cache`
+        if changed is not None:
+            raise KataFailure(
+                f"backward() changed the cache forward() gave it, at cache{changed} (for example with `-=`, `*=` or `out=`):"
+                " the caller still needs forward()'s values, Y_hat included. Build new arrays instead.",
+                diagnose.known(diagnose.KATA, "backward_mutates_cache"),
+            )
         right = tol.FORWARD_RTOL, tol.FORWARD_ATOL
         if not (matches(Y_hat, expected.Y_hat, rtol=right[0], atol=right[1])
                 and all(matches(grads[k], v, rtol=tol.GRAD_RTOL, atol=grad_atol(v)) for k, v in expected.grads.items())):  # fmt: skip
@@ -239,7 +274,10 @@ def test_init_params_variance_by_activation_and_zero_biases(learner):
             )
         for l in (1, 2):
             if np.any(params[f"b{l}"] != 0):
-                raise KataFailure(f"init_params(..., {activation!r}, rng)'s b{l} is not all zeros (e.g. {params[f'b{l}'][params[f'b{l}'] != 0][0]:.3g}): biases start at 0.")
+                raise KataFailure(
+                    f"init_params(..., {activation!r}, rng)'s b{l} is not all zeros (e.g. {params[f'b{l}'][params[f'b{l}'] != 0][0]:.3g}).",
+                    diagnose.known(diagnose.KATA, "random_biases"),
+                )
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
