@@ -145,6 +145,10 @@ def _learner_forward(learner, mlp: Mlp, activation: str):
 
 @quietly
 def forward(learner, mlp: Mlp, activation: str) -> Diagnosis | None:
+    """A wrong activate() first (forward() may use it); else the forward slips, on both networks."""
+    Z = np.linspace(-4.0, 4.0, 9) + 0.125
+    if not matches(learner.activate(Z.copy(), activation), ACT[activation](Z), rtol=tol.FORWARD_RTOL, atol=tol.FORWARD_ATOL):
+        return activate(learner, Z, activation)
     cases = _cases(mlp)
     observed = [_learner_forward(learner, case, activation)[0] for case in cases]
     return identify(KATA, observed, {
@@ -188,6 +192,17 @@ def backward(learner, mlp: Mlp, activation: str) -> Diagnosis | None:
         # a derivative that applies the activation itself given Z: that derivative is the one to mend.
         return derivative(learner, np.linspace(-3.0, 3.0, 7), activation) or found
     return found
+
+
+@quietly
+def claim(learner, X: np.ndarray, Y: np.ndarray, params: dict) -> Diagnosis | None:
+    """Why the learner's numbers on the deep N(0, 1) sigmoid stack are not torch's: forward or
+    backward (on the probe, where they are told apart), else layer_grad_norms."""
+    case = probe()
+    found = backward(learner, case, "sigmoid")
+    if found is not None:
+        return found
+    return norms(learner, oracle.network(X, Y, params, "sigmoid"))
 
 
 @quietly

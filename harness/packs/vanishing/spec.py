@@ -169,7 +169,10 @@ def test_forward_and_backward_leave_arguments_unchanged(learner, mlp: Mlp):
         right = tol.FORWARD_RTOL, tol.FORWARD_ATOL
         if not (matches(Y_hat, expected.Y_hat, rtol=right[0], atol=right[1])
                 and all(matches(grads[k], v, rtol=tol.GRAD_RTOL, atol=grad_atol(v)) for k, v in expected.grads.items())):  # fmt: skip
-            raise KataFailure("forward() and backward() leave their arguments as they were, but this counts once they agree with torch (see their own checks).")
+            raise KataFailure(
+                "forward() and backward() leave their arguments as they were, but this counts once they agree with torch (see their own checks).",
+                diagnose.backward(learner, mlp, "tanh"),
+            )
 
 
 # --- Task 06.4: gradient norms per layer -------------------------------------------------------
@@ -179,7 +182,7 @@ def test_layer_grad_norms_match_torch(learner, mlp: Mlp, activation: str):
     grads = {name: np.array(value) for name, value in expected.grads.items()}  # torch's, so only the norms are tested
     layers = oracle.n_layers(mlp.params)
     with example_on_failure(mlp):
-        what = f"layer_grad_norms(grads) of a {layers}-layer network ({activation})"
+        what = f"layer_grad_norms(grads) of a {layers}-layer network ({activation}; index 0 is layer 1)"
         with diagnosed(lambda: diagnose.norms(learner, expected)):
             got = expect_array(learner.layer_grad_norms(grads), what=what, shape=(layers,))
         expect_close(got, expected.norms, what=what, rtol=tol.GRAD_RTOL, atol=grad_atol(expected.norms),
@@ -189,14 +192,15 @@ def test_layer_grad_norms_match_torch(learner, mlp: Mlp, activation: str):
 def test_your_numbers_show_sigmoid_vanishing(learner):
     """The claim, in the learner's own numbers: a deep N(0, 1) sigmoid stack starves its first layers."""
     X, Y, params = oracle.unit_normal_stack(tol.VANISH_SEED)
-    Y_hat, cache = learner.forward(X.copy(), {k: v.copy() for k, v in params.items()}, "sigmoid")
-    grads = learner.backward(X.copy(), Y.copy(), {k: v.copy() for k, v in params.items()}, cache, "sigmoid")
     layers = oracle.n_layers(params)
-    got = expect_array(learner.layer_grad_norms(check_grads(grads, tuple(params), what="backward(..., 'sigmoid')")),
-                       what="layer_grad_norms(backward(...))", shape=(layers,))  # fmt: skip
-    expected = oracle.network(X, Y, params, "sigmoid").norms
     where = f"the {layers}-layer sigmoid stack of widths {list(tol.INIT_WIDTHS)} with N(0, 1) weights"
-    expect_close(got, expected, what=f"your per-layer gradient norms on {where}", rtol=tol.GRAD_RTOL, atol=grad_atol(expected))
+    expected = oracle.network(X, Y, params, "sigmoid").norms
+    with diagnosed(lambda: diagnose.claim(learner, X, Y, params)):
+        Y_hat, cache = learner.forward(X.copy(), {k: v.copy() for k, v in params.items()}, "sigmoid")
+        grads = learner.backward(X.copy(), Y.copy(), {k: v.copy() for k, v in params.items()}, cache, "sigmoid")
+        got = expect_array(learner.layer_grad_norms(check_grads(grads, tuple(params), what="backward(..., 'sigmoid')")),
+                           what="layer_grad_norms(backward(...))", shape=(layers,))  # fmt: skip
+        expect_close(got, expected, what=f"your per-layer gradient norms (index 0 is layer 1) on {where}", rtol=tol.GRAD_RTOL, atol=grad_atol(expected))
     if not got[0] <= tol.VANISH_RATIO * got.max():
         raise KataFailure(f"On {where}, your first layer's gradient norm is {got[0]:.3g}, not below {tol.VANISH_RATIO} of the largest ({got.max():.3g}).")
 
