@@ -112,7 +112,7 @@ def test_tensorboard_gets_the_same_numbers(submission, tmp_path):
         np.testing.assert_allclose([s.value for s in scalars], curve.yours, rtol=1e-6)  # stored as float32
 
 
-def test_tensorboard_missing_says_how_to_install(submission, tmp_path, monkeypatch):
+def test_tensorboard_missing_says_how_to_install(submission, tmp_path, monkeypatch, capsys):
     real_import = builtins.__import__
 
     def without_tensorboard(name, *args, **kwargs):
@@ -121,9 +121,10 @@ def test_tensorboard_missing_says_how_to_install(submission, tmp_path, monkeypat
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", without_tensorboard)
-    with pytest.raises(DrawError) as raised:
-        picture.write_tensorboard([], tmp_path)
-    assert "pip install 'backprop-katas[tensorboard]'" in str(raised.value)
+    out = tmp_path / "out"
+    assert cli.main(["draw", KATA, "--impl", str(submission(KATA)), "--out", str(out), "--tensorboard", str(tmp_path / "tb")]) == 1
+    assert "--tensorboard needs the tensorboard package, which is not installed: pip install 'backprop-katas[tensorboard]'" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "tb").exists()  # said before any work
 
 
 def test_only_pictures_that_take_it_get_tensorboard(submission, tmp_path, capsys):

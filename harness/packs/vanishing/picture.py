@@ -182,14 +182,20 @@ def render(found: list[Curve], out_dir: Path) -> list[Path]:
 
 
 # --- TensorBoard -------------------------------------------------------------------------------
-def write_tensorboard(found: list[Curve], log_dir: Path) -> list[Path]:
-    """The same numbers as TensorBoard scalars: tag grad_norm/<activation>, one run (subfolder) per
-    init and source, the layer as the step, so each chart overlays yours and torch's."""
+def _summary_writer():
+    """torch's SummaryWriter, or a DrawError that says how to install the tensorboard extra."""
     try:
         import tensorboard  # noqa: F401 - torch's writer needs it, and says so less plainly
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         raise DrawError(f"--tensorboard needs the tensorboard package, which is not installed: {TENSORBOARD_HINT}") from None
+    return SummaryWriter
+
+
+def write_tensorboard(found: list[Curve], log_dir: Path) -> list[Path]:
+    """The same numbers as TensorBoard scalars: tag grad_norm/<activation>, one run (subfolder) per
+    init and source, the layer as the step, so each chart overlays yours and torch's."""
+    SummaryWriter = _summary_writer()
     runs = []
     for init in INITS:
         for source in ("torch", "yours"):
@@ -210,6 +216,8 @@ def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer
     learner's code runs in its jailed process, for at most `seconds` in all."""
     if renderer == "graphviz":
         raise DrawError("kata 06's picture is a chart: matplotlib draws it (--renderer auto or matplotlib).")
+    if tensorboard is not None:
+        _summary_writer()  # before any work: a missing extra is said at once, and nothing is half written
     path = registry.get(KATA_ID).learner_file(impl_root)
     try:
         module = load(path)
