@@ -28,11 +28,14 @@ def _sigmoid(Z: np.ndarray) -> np.ndarray:
 
 ACT = {"sigmoid": _sigmoid, "tanh": np.tanh, "relu": lambda Z: np.maximum(Z, 0.0)}
 SLOPE = {"sigmoid": lambda Z: _sigmoid(Z) * (1 - _sigmoid(Z)), "tanh": lambda Z: 1 - np.tanh(Z) ** 2, "relu": lambda Z: (Z > 0) * 1.0}
+# activate's slips, by activation: what each returns for Z.
+ACT_SLIPS = {"sigmoid": {"sigmoid_sign": lambda Z: _sigmoid(-Z)}, "tanh": {}, "relu": {"relu_max_over_axis": lambda Z: Z.max(axis=0)}}
 # activation_derivative's slips, by activation: what each returns at Z. The slope at act(Z) is left
 # out: in backward it is slope_at_activation's numbers, told apart by re-running the derivative.
 SLOPE_SLIPS = {
     "sigmoid": {"slope_of_output_formula": lambda Z: Z * (1 - Z)},  # s (1 - s) applied to Z itself
-    "tanh": {"slope_of_output_formula": lambda Z: 1 - Z**2, "tanh_sech_unsquared": lambda Z: 1 / np.cosh(Z)},
+    "tanh": {"slope_of_output_formula": lambda Z: 1 - Z**2, "tanh_sech_unsquared": lambda Z: 1 / np.cosh(Z),
+             "tanh_slope_unsquared": lambda Z: 1 - np.tanh(Z)},
     "relu": {"relu_slope_is_relu": lambda Z: np.maximum(Z, 0.0)},
 }
 
@@ -57,14 +60,25 @@ def probe(*, dead: bool = False) -> Mlp:
 
 
 # --- what each mistake would compute -------------------------------------------------------------
-def _forward(mlp: Mlp, activation: str, *, activated: int = -1, bias: bool = True) -> np.ndarray:
+def _forward(mlp: Mlp, activation: str, *, activated: int = -1, bias: bool = True, act: Callable | None = None) -> np.ndarray:
     """Y_hat with the activation on the first L + `activated` layers (-1: the hidden ones, as it should
-    be; 0: the output too; -2: the last hidden one left linear), or without biases."""
+    be; 0: the output too; -2: the last hidden one left linear), or without biases, or with `act` for
+    the activation."""
     A, layers = mlp.X, oracle.n_layers(mlp.params)
+    act = act or ACT[activation]
     for l in range(1, layers + 1):
         Z = A @ mlp.params[f"W{l}"] + (mlp.params[f"b{l}"] if bias else 0.0)
-        A = ACT[activation](Z) if l <= layers + activated else Z
+        A = act(Z) if l <= layers + activated else Z
     return A
+
+
+# How a bias gradient is taken from dZ (N, units): summed over the rows, as it should be, or a slip.
+BIAS_SLIPS = {
+    "sum": lambda dZ: dZ.sum(axis=0),
+    "bias_mean": lambda dZ: dZ.mean(axis=0),
+    "bias_sum_wrong_axis": lambda dZ: dZ.sum(axis=1),
+    "bias_not_summed": lambda dZ: dZ,
+}
 
 
 def _backprop(net: oracle.Network, params: dict, activation: str, *, slope: Callable | None = None, scale: float = 1.0,
@@ -84,7 +98,7 @@ def _backprop(net: oracle.Network, params: dict, activation: str, *, slope: Call
         inputs = net.A[l - 1] if weight_input == "A" or l == 1 else net.Z[l - 2]
         dW = inputs.T @ dZ
         grads[f"W{l}"] = dW.T if transpose else dW
-        grads[f"b{l}"] = dZ.sum(axis=0) if bias == "sum" else dZ.mean(axis=0)
+        grads[f"b{l}"] = BIAS_SLIPS[bias](dZ)
         if l > 1:
             dZ = (dZ @ params[f"W{l}"].T) * slope(net.A[l - 1] if at_output else net.Z[l - 2])
     return grads
@@ -104,7 +118,7 @@ def _mistaken_grads(mlp: Mlp, activation: str) -> dict[str, dict[str, np.ndarray
         "sign_flipped": run(scale=-1.0),
         "output_layer_slope": run(output_slope=True),
         "z_as_layer_input": run(weight_input="Z"),
-        "bias_mean": run(bias="mean"),
+        **{slip: run(bias=slip) for slip in BIAS_SLIPS if slip != "sum"},
         "transposed_weight_grad": run(transpose=True),
     }
     if activation != "relu":  # ReLU's slope is the same read from Z or from A
@@ -120,11 +134,9 @@ def _cases(mlp: Mlp, probe_mlp: Mlp | None = None) -> list[Mlp]:
 
 @quietly
 def activate(learner, Z: np.ndarray, activation: str) -> Diagnosis | None:
-    if activation != "sigmoid":
-        return None
-    probe_Z = np.linspace(-4.0, 4.0, 9)
-    observed = [learner.activate(z.copy(), activation) for z in (Z, probe_Z)]
-    return identify(KATA, observed, {"sigmoid_sign": [[_sigmoid(-z) for z in (Z, probe_Z)]]})
+    points = (Z, np.linspace(-4.0, 4.0, 18).reshape(2, 9) + 0.125)
+    observed = [learner.activate(z.copy(), activation) for z in points]
+    return identify(KATA, observed, {slip: [[wrong(z) for z in points]] for slip, wrong in ACT_SLIPS[activation].items()})
 
 
 @quietly
@@ -143,14 +155,24 @@ def _learner_forward(learner, mlp: Mlp, activation: str):
     return Y_hat, cache
 
 
+ACT_PROBE = np.linspace(-4.0, 4.0, 9) + 0.125
+
+
+def _activate_is_right(learner, activation: str) -> bool:
+    got = learner.activate(ACT_PROBE.copy(), activation)
+    return matches(got, ACT[activation](ACT_PROBE), rtol=tol.FORWARD_RTOL, atol=tol.FORWARD_ATOL)
+
+
 @quietly
 def forward(learner, mlp: Mlp, activation: str) -> Diagnosis | None:
-    """A wrong activate() first (forward() may use it); else the forward slips, on both networks."""
-    Z = np.linspace(-4.0, 4.0, 9) + 0.125
-    if not matches(learner.activate(Z.copy(), activation), ACT[activation](Z), rtol=tol.FORWARD_RTOL, atol=tol.FORWARD_ATOL):
-        return activate(learner, Z, activation)
+    """The forward slips, on both networks; or activate()'s slip, when forward() computes exactly
+    what the network gives with that wrong activation."""
     cases = _cases(mlp)
     observed = [_learner_forward(learner, case, activation)[0] for case in cases]
+    if not _activate_is_right(learner, activation):
+        found = activate(learner, ACT_PROBE, activation)
+        wrong = found and ACT_SLIPS[activation][found.id]
+        return identify(KATA, observed, {found.id: [[_forward(case, activation, act=wrong) for case in cases]]}) if wrong else None
     return identify(KATA, observed, {
         "output_activated": [[_forward(case, activation, activated=0) for case in cases]],
         "last_hidden_linear": [[_forward(case, activation, activated=-2) for case in cases]],
@@ -269,6 +291,7 @@ def _scale_slips(activation: str) -> dict[str, float]:
         slips["glorot_for_relu"] = 0.5
     else:
         slips["he_for_tanh"] = 2.0
+        slips["glorot_missing_two"] = 0.5
     return slips
 
 

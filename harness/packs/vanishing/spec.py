@@ -86,7 +86,8 @@ def test_activate_matches_torch(learner, activation, data: Points):
     with example_on_failure(data):
         expected, _ = oracle.activation(data.x, activation)
         what = f"activate(Z, {activation!r})"
-        got = expect_array(learner.activate(data.x.copy(), activation), what=what, shape=data.x.shape)
+        with diagnosed(lambda: diagnose.activate(learner, data.x, activation)):
+            got = expect_array(learner.activate(data.x.copy(), activation), what=what, shape=data.x.shape)
         expect_close(got, expected, what=what, rtol=tol.FORWARD_RTOL, atol=tol.FORWARD_ATOL, at=data.x,
                      diagnose=lambda: diagnose.activate(learner, data.x, activation))  # fmt: skip
 
@@ -99,7 +100,8 @@ def test_activation_derivative_matches_torch(learner, activation, data: Points):
     with example_on_failure(data):
         _, expected = oracle.activation(data.x, activation)
         what = f"activation_derivative(Z, {activation!r})"
-        got = expect_array(as_floats(learner.activation_derivative(data.x.copy(), activation)), what=what, shape=data.x.shape)
+        with diagnosed(lambda: diagnose.derivative(learner, data.x, activation)):
+            got = expect_array(as_floats(learner.activation_derivative(data.x.copy(), activation)), what=what, shape=data.x.shape)
         expect_close(got, expected, what=what, rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL, at=data.x,
                      diagnose=lambda: diagnose.derivative(learner, data.x, activation))  # fmt: skip
 
