@@ -412,9 +412,12 @@ def cmd_draw(args, store: Store, out) -> int:
         _ensure([kata], store)
     try:
         picture = importlib.import_module(kata.picture)
-        extra = {} if args.expr is None else {"expr": args.expr}
-        if extra and "expr" not in inspect.signature(picture.draw).parameters:
-            raise UsageError(f"--expr draws an expression of your own, which kata {kata.id}'s picture does not take")
+        # Options only some pictures take, passed only when given (a picture without it says so).
+        given = {"expr": args.expr, "tensorboard": Path(args.tensorboard) if args.tensorboard else None}
+        extra = {name: value for name, value in given.items() if value is not None}
+        for name in extra:
+            if name not in inspect.signature(picture.draw).parameters:
+                raise UsageError(f"kata {kata.id}'s picture has no --{name}")
         written = picture.draw(root, Path(args.out) if args.out else None, renderer=args.renderer, seconds=args.test_timeout or 1e9, **extra)
     except DrawError as exc:
         ui.console(stderr=True).print(f"kata draw: {exc}", markup=False)
@@ -511,6 +514,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--renderer", choices=("auto", "graphviz", "matplotlib"), default="auto",
                    help="auto: Graphviz's dot when installed, else networkx + matplotlib")  # fmt: skip
     c.add_argument("--expr", metavar="TEXT", help='kata 03: draw this expression of the kata\'s ops instead, e.g. "x*x + sin(x)" or "a = 1.5; b = 0.5; (a + b) * (a - b)"')
+    c.add_argument("--tensorboard", metavar="DIR", help="kata 06: also write the numbers as TensorBoard scalars into DIR (the tensorboard extra)")
     c.add_argument("--test-timeout", type=float, default=Limits.test_s, metavar="S", help="time limit for your code (default %(default)s s)")
     c = sub.add_parser("notebook", help="a practice notebook per kata: the prompt, the stub's tasks as cells, a check cell after each")
     c.add_argument("ids", nargs="*", metavar="ID", help="katas (default: all)")

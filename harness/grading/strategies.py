@@ -412,3 +412,64 @@ def planted_networks(draw) -> PlantedCase:
     network = gc_network.draw_network(rng, layers, n, plant, places)
     assume(network is not None)
     return PlantedCase(network, plant)
+
+# --- Kata 06_vanishing_gradients ---
+@dataclass(frozen=True, repr=False)
+class Mlp:
+    """Kata 06 inputs: a batch X (N, d0), targets Y (N, dL) and the params of an MLP of widths [d0, ..., dL]."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    params: dict[str, np.ndarray]
+
+    @property
+    def widths(self) -> list[int]:
+        return [self.X.shape[1]] + [self.params[f"b{l}"].shape[0] for l in range(1, len(self.params) // 2 + 1)]
+
+    def copies(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Fresh copies for the learner's code, so the drawn example itself stays intact."""
+        return self.X.copy(), self.Y.copy(), {k: v.copy() for k, v in self.params.items()}
+
+    def __repr__(self) -> str:
+        lines = [f"widths = {self.widths}", f"N = {len(self.X)}", f"X = {_fmt(self.X)}", f"Y = {_fmt(self.Y)}"]
+        lines += [f"{name} = {_fmt(value)}" for name, value in self.params.items()]
+        return "\n".join(lines)
+
+
+def mlp_params(rng: np.random.Generator, widths: list[int], *, bias_shift: float = 0.0, places: int | None = None) -> dict[str, np.ndarray]:
+    """Weights uniform on +-MLP_WEIGHT_SCALE / sqrt(fan_in), rounded to `places`; biases uniform on
+    +-MLP_BIAS_RANGE moved by bias_shift, never rounded: a rounded network puts pre-activations on a
+    grid that holds 0, the ReLU kink, while a full-precision bias keeps them off it."""
+    params = {}
+    for l, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:]), start=1):
+        params[f"W{l}"] = _uniform(rng, tol.MLP_WEIGHT_SCALE / np.sqrt(fan_in), (fan_in, fan_out), places)
+        params[f"b{l}"] = _uniform(rng, tol.MLP_BIAS_RANGE, (fan_out,), None) + bias_shift
+    return params
+
+
+def off_the_kink(X: np.ndarray, params: dict[str, np.ndarray]) -> bool:
+    """Every hidden pre-activation of the ReLU network is at least KINK_MARGIN away from 0."""
+    A, layers = X, len(params) // 2
+    for l in range(1, layers):
+        Z = A @ params[f"W{l}"] + params[f"b{l}"]
+        if Z.size and np.abs(Z).min() <= tol.KINK_MARGIN:
+            return False
+        A = np.maximum(Z, 0.0)
+    return True
+
+
+@st.composite
+def mlps(draw, *, min_layers: int = 1, max_layers: int = tol.MLP_MAX_LAYERS, max_width: int = tol.MLP_MAX_WIDTH,
+         max_n: int = tol.MLP_MAX_N, bias_shift: float = 0.0) -> Mlp:  # fmt: skip
+    """An MLP, a batch and targets, all on the scales of harness/grading/tolerances.py (MLP_*), with
+    every hidden pre-activation off the ReLU kink (so one draw serves all three activations)."""
+    layers = draw(st.integers(min_value=min_layers, max_value=max_layers))
+    widths = draw(st.lists(st.integers(min_value=1, max_value=max_width), min_size=layers + 1, max_size=layers + 1))
+    n = draw(st.integers(min_value=1, max_value=max_n))
+    rng = np.random.default_rng(draw(seeds))
+    places = draw(decimals)
+    X = _uniform(rng, tol.X_RANGE, (n, widths[0]), places)
+    params = mlp_params(rng, widths, bias_shift=bias_shift, places=places)
+    assume(off_the_kink(X, params))
+    Y = _uniform(rng, tol.X_RANGE, (n, widths[-1]), places)
+    return Mlp(X=X, Y=Y, params=params)

@@ -172,3 +172,50 @@ NET_Y_RANGE = 1.0
 NET_KINK_MARGIN = 0.02
 NET_GRAD_FLOOR = 1e-3
 PLANT_MIN_ERROR = 0.1
+
+# --- Kata 06_vanishing_gradients ---
+# Networks of 1 to 14 layers (deep enough that "W10" sorts before "W2"), widths 1 to 8, batches of 1
+# to 16 rows: small, so a check stays fast, and deep, so that vanishing shows.
+MLP_MAX_LAYERS = 14
+MLP_MAX_WIDTH = 8
+MLP_MAX_N = 16
+# layer_grad_norms is checked on networks of 10 layers or more, where layers sorted by key name
+# (W1, W10, W2, ...) come out of order.
+MLP_DEEP_LAYERS = 10
+# Weights uniform on +-1.5 / sqrt(fan_in) (variance 0.75 / fan_in), biases on +-0.5, inputs on
+# +-X_RANGE: every pre-activation stays below ~5 in size, where sigmoid and tanh are far from float
+# saturation, and a 14-layer stack still carries gradients well above float64's floor.
+MLP_WEIGHT_SCALE = 1.5
+MLP_BIAS_RANGE = 0.5
+# Gradients through a deep sigmoid stack shrink by up to ~1e-8 from the last layer to the first, so an
+# absolute tolerance fixed in advance would either swallow a first layer's whole gradient or fail
+# a correct answer's rounding. Each gradient array is compared with GRAD_RTOL relative, plus an
+# absolute slack of MLP_GRAD_ATOL_SHARE times its own largest entry (torch's): the rounding of a
+# matrix product is relative to the size of the terms it sums, never to a lucky near-zero entry.
+MLP_GRAD_ATOL_SHARE = 1e-9
+# The bias shift that makes dead ReLU units common in dead_relu_fraction's check (with +-0.5 around
+# it, about a third of the units are off on a whole batch of a few rows).
+MLP_DEAD_SHIFT = -0.6
+# init_params: the claim of the prompt. A stack of 12 hidden layers of width 32, 16 inputs, 1 output,
+# a batch of 16 rows of N(0, 1) inputs and targets. With Glorot (tanh) or He (ReLU) weights the
+# largest per-layer gradient norm measured 2 to 12 times the smallest over 20 seeds; N(0, 1) weights
+# on tanh give ~350. The band of 100 leaves a wide margin for every standard rule (normal or uniform,
+# Glorot, LeCun or He) and still fails N(0, 1) or a constant scale such as 0.01.
+INIT_WIDTHS = (16, *(32,) * 12, 1)
+INIT_N = 16
+INIT_BAND = 100.0
+INIT_SEEDS = (0, 1, 2)
+# The weight variance of the rule for each activation, checked on square 64 x 64 layers (where
+# Glorot's 2 / (fan_in + fan_out) and LeCun's 1 / fan_in agree): a sample variance of 4096 draws is
+# within ~5% of its own variance, and a truncated normal keeps ~77% of it, so the check allows 30%.
+INIT_VARIANCE_WIDTH = 64
+INIT_VARIANCE_SLACK = 0.3
+# The vanishing claim: a sigmoid stack of 12 hidden layers with N(0, 1) weights (the shape of
+# INIT_WIDTHS) shows its first layer's gradient norm at most 1/20 of its largest, on seed VANISH_SEED
+# (measured: about 1/140 of it; torch's numbers too, of course: the check is the learner's).
+VANISH_SEED = 0
+VANISH_RATIO = 0.05
+# activate and activation_derivative are compared on |Z| <= 6: sigmoid stays 2.5e-3 away from 0 and
+# 1 there, and 1 - tanh(Z)**2 (>= 2.4e-5) loses at most ~1e-11 relative to cancellation, far inside
+# GRAD_RTOL; every correct spelling (sech**2, exp forms, s * (1 - s)) agrees with torch.
+ACT_RANGE = (-6.0, 6.0)

@@ -1,0 +1,1 @@
+"""Kata pack 06_vanishing_gradients: its spec, torch oracle, diagnoses, stub, catalog and variants."""
