@@ -19,6 +19,7 @@ from harness.grading import tolerances as tol
 from harness.grading.strategies import planted_networks, smooth_cases
 from harness.grading import registry
 from harness.instructor import catalog
+from harness.grading.text import split_diagnosis
 from harness.packs.gradient_check import oracle
 from harness.packs.gradient_check.network import Handed, Network, Plant, draw_network, names
 
@@ -92,7 +93,7 @@ def test_a_forward_difference_is_named_with_the_numbers(submission):
     message = failures(grade(submission, entry.source()))["test_numerical_grad_matches_torch"]
     first, second = message.splitlines()[:2]
     assert first.startswith("numerical_grad(f, x, ") and "disagrees with torch" in first, message
-    assert second == f"Likely mistake: {entry.diagnosis}", message
+    assert second == f"Likely mistake: {split_diagnosis(entry.diagnosis)[0]}", message  # the why is --explain's
     assert "def f(x):" in message and "x = np.array(" in message  # the example, ready to paste
 
 

@@ -51,7 +51,7 @@ for pair in {pairs}; do
     if [ -n "$found" ]; then
         mkdir -p "$STAGE/$id" && cp "$found" "$STAGE/$id/$file"
     else  # a notebook instead: its code cells exported, what IPython alone understands left out with a note
-        notebook="$(find "$ROOT/submission" \( -name "${{file%.py}}.ipynb" -o -name "$id.ipynb" \) -type f | sort | head -n 1)"
+        notebook="$(find "$ROOT/submission" \\( -name "${{file%.py}}.ipynb" -o -name "$id.ipynb" \\) -type f | sort | head -n 1)"
         if [ -n "$notebook" ]; then
             (cd "$ROOT/source" && "$PY" -m harness.notebooks.cells "$notebook" "$id" "$STAGE") >> "$STAGE/notebook-notes.txt"
         fi
