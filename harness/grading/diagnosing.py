@@ -25,9 +25,27 @@ from harness.grading.checks import Diagnose, Diagnosis, KataFailure, safely
 F = TypeVar("F", bound=Callable[..., "Diagnosis | None"])
 
 
-def known(kata_id: str, mistake_id: str) -> Diagnosis:
-    """A mistake as the learner reads it: its text from the kata's kata.toml [diagnoses]."""
-    return Diagnosis(mistake_id, registry.get(kata_id).diagnoses[mistake_id])
+def known(kata_id: str, mistake_id: str, **details: str) -> Diagnosis:
+    """A mistake as the learner reads it: its text from the kata's kata.toml [diagnoses], with the
+    {fields} of a family's words (which formula, which factor) filled in from `details`."""
+    words = registry.get(kata_id).diagnoses[mistake_id]
+    return Diagnosis(mistake_id, words.format(**details) if details else words)
+
+
+@dataclass(frozen=True)
+class Slip:
+    """One member of a mistake family: the catalog id that names it, and the details its words are
+    filled with (a family's words say "Yours equals {formula}", each member gives its formula)."""
+
+    id: str
+    details: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, mistake_id: str, **details: str) -> Slip:
+        return cls(mistake_id, tuple(details.items()))
+
+    def diagnosis(self, kata_id: str) -> Diagnosis:
+        return known(kata_id, self.id, **dict(self.details))
 
 
 @dataclass(frozen=True)
@@ -49,19 +67,22 @@ def matches(got: Any, predicted: Any, *, rtol: float = tol.DIAGNOSIS_RTOL, atol:
     return got.shape == predicted.shape and bool(np.isfinite(got).all()) and np.allclose(got, predicted, rtol=rtol, atol=atol)
 
 
-def identify(kata_id: str, observed: Sequence[Any], candidates: Mapping[str, Sequence[Sequence[Any]]]) -> Diagnosis | None:
+def identify(
+    kata_id: str, observed: Sequence[Any], candidates: Mapping[str | Slip, Sequence[Sequence[Any]]]
+) -> Diagnosis | None:
     """The one mistake whose prediction matches every value in `observed`, if exactly one does.
 
     observed[i] is a value the learner's code returned (say on the failing example, then on a
     probe); candidates[mistake] lists that mistake's forms (the ways one slip can be written), each
-    a prediction for every observed value.
+    a prediction for every observed value. A mistake is a catalog id, or a Slip of a family; when
+    two match that read differently, the numbers do not say which it is, and nothing is named.
     """
-    found = [
-        mistake
+    found = {
+        (mistake if isinstance(mistake, Slip) else Slip(mistake)).diagnosis(kata_id)
         for mistake, forms in candidates.items()
         if any(all(matches(got, want) for got, want in zip(observed, form, strict=True)) for form in forms)
-    ]
-    return known(kata_id, found[0]) if len(found) == 1 else None
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def quietly(diagnose: F) -> F:

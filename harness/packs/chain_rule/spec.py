@@ -28,17 +28,20 @@ CONCRETE_PAIRS = [
 SYMBOLIC_POINTS = np.array(tol.SYMBOLIC_POINTS)
 
 
-def call(learner, name: str, x: float | np.ndarray):
-    """learner.<name>(x), with math.sin and friends on an array explained instead of a bare TypeError."""
+def call(learner, name: str, *args):
+    """learner.<name>(*args), with a TypeError the diagnoses recognise (math.sin on an array, ^ for a
+    power, np.cos on a sympy expression) explained instead of bare."""
     try:
-        return getattr(learner, name)(np.copy(x) if isinstance(x, np.ndarray) else x)
+        return getattr(learner, name)(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
     except TypeError as exc:
-        found = diagnose.scalar_only(exc, x)
+        x = args[0] if args else None
+        found = diagnose.scalar_only(exc, x) if args else diagnose.numpy_on_symbols(exc)
         if found is None:
             raise
         frames = format_frames(getattr(exc, "frames", []))
+        given = f" for an array x of shape {x.shape}" if isinstance(x, np.ndarray) else f" for x = {x!r}" if args else ""
         # What to use instead is the diagnosis' to say: it is named whenever this failure is raised.
-        raise KataFailure(f"{name}(x) raised TypeError for an array x of shape {x.shape}: {exc}\n{frames}", found) from None
+        raise KataFailure(f"{name}({'x' if args else ''}) raised TypeError{given}: {exc}\n{frames}", found) from None
 
 
 def expect_derivative(got, expected, x, *, what: str, diagnose: Diagnose) -> None:
@@ -170,7 +173,7 @@ def sin_square_answer(learner):
     import sympy
 
     what = "sin_square_grad_symbolic()"
-    expr = symbolic_answer(learner.sin_square_grad_symbolic(), what=what)
+    expr = symbolic_answer(call(learner, "sin_square_grad_symbolic"), what=what)
     x = sympy.Symbol("x")
     others = expr.free_symbols - {x}
     if others:
@@ -215,7 +218,7 @@ def chain_rule_answer(learner):
     import sympy
 
     x, f, g = sympy.Symbol("x"), sympy.Function("f"), sympy.Function("g")
-    return symbolic_answer(learner.chain_rule_symbolic(), what="chain_rule_symbolic()"), x, f, g
+    return symbolic_answer(call(learner, "chain_rule_symbolic"), what="chain_rule_symbolic()"), x, f, g
 
 
 def concrete(expr, f, g, F: oracle.Elementary, G: oracle.Elementary):
