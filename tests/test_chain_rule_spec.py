@@ -363,16 +363,50 @@ def test_grading_is_deterministic(submission):
 @pytest.mark.parametrize(
     "code",
     [
-        "def sin_square_grad(x):\n    return np.cos(x**2 + 1) * x\n",  # the 2 of 2*x dropped
+        "def sin_square_grad(x):\n    return np.sin(x**2 + 1) * 2 * x\n",  # sin for its own derivative
         "def nested_grad(x):\n    return 2 * np.tanh(3 * x + 1)\n",  # two links missing at once
         "def compose_grad(f_grad, g, g_grad):\n    return lambda x: f_grad(x)\n",  # two slips at once
         "def sin_square_grad_symbolic():\n    import sympy\n    return sympy.Derivative(sympy.cos(sympy.Symbol('x')), sympy.Symbol('x'))\n",
     ],
-    ids=["factor_2_dropped", "two_nested_links", "compose_two_slips", "wrong_derivative_unevaluated"],
+    ids=["sin_for_cos", "two_nested_links", "compose_two_slips", "wrong_derivative_unevaluated"],
 )
 def test_a_slip_no_catalog_mistake_explains_is_given_no_name(submission, code):
     failed = failures(grade(submission, overriding(code)))
     assert failed and all("Likely mistake" not in message for message in failed.values()), failed
+
+
+def test_a_family_names_each_slip_with_its_own_formula_whatever_the_other_tasks_do(submission):
+    failed = failures(grade(submission, overriding(
+        """
+        def cubic_grad(x):
+            return x**2 + 2
+
+        def sin_square_grad(x):
+            return np.cos(x**2 + 1) * x
+
+        def nested_grad(x):
+            return np.tanh(3 * x + 1) * (1 - np.tanh(3 * x + 1) ** 2) * 3
+        """
+    )))  # fmt: skip
+    assert set(failed) == {f"test_{name}_on_{kind}" for name in ("cubic_grad", "sin_square_grad", "nested_grad") for kind in ("floats", "arrays")}
+    said = {name: re.search(r"Likely mistake: (.*)", message).group(1) for name, message in failed.items()}
+    assert said["test_cubic_grad_on_arrays"].startswith("Yours equals x**2 + 2: the power rule brings the exponent down")
+    assert "the derivative of x**3 is 3*x**2, not x**2" in said["test_cubic_grad_on_floats"]
+    assert "the derivative of x**2 is 2*x, not x" in said["test_sin_square_grad_on_floats"]
+    assert "the derivative of v**2 is 2*v, not v" in said["test_nested_grad_on_arrays"]
+
+
+def test_a_finite_difference_is_named_with_its_kind_and_step(submission):
+    failed = failures(grade(submission, overriding(
+        """
+        def nested_grad(x):
+            h = 1e-6
+            return (np.tanh(3 * (x + h) + 1) ** 2 - np.tanh(3 * x + 1) ** 2) / h
+        """
+    )))  # fmt: skip
+    assert set(failed) == {"test_nested_grad_on_floats", "test_nested_grad_on_arrays"}
+    for message in failed.values():
+        assert "Likely mistake: Yours is close to the derivative but off by just what a one-sided finite difference with a step of about 1e-06 leaves" in message
 
 
 # --- the oracle's own data -----------------------------------------------------------------------
