@@ -136,7 +136,7 @@ def expect_close(
     if not bad.any():
         return
     if exp_arr.ndim == 0 and at is None:
-        yours, torch_ = _distinct(got_arr, exp_arr)
+        yours, torch_ = numbers_apart(got_arr, exp_arr)
         raise KataFailure(f"{what} is {yours}, but torch gives {torch_} (error {float(err):.3g}).", safely(diagnose))
     where, prep = ("points", "at") if at is not None else ("entries", "in")
     relative = bad & (exp_arr != 0)  # relative error means nothing where torch's value is 0
@@ -149,7 +149,7 @@ def expect_close(
     ]
     for flat in np.argsort(-err, axis=None)[: min(worst, int(bad.sum()))]:
         label = _num(np.asarray(at).flat[flat]) if at is not None else _index(int(flat), exp_arr.shape)
-        yours, torch_ = _distinct(got_arr.flat[flat], exp_arr.flat[flat])
+        yours, torch_ = numbers_apart(got_arr.flat[flat], exp_arr.flat[flat])
         lines.append(f"    {label:<16} {yours:<18} {torch_}")
     raise KataFailure("\n".join(lines), safely(diagnose))
 
@@ -158,7 +158,7 @@ def _num(value, digits: int = 10) -> str:
     return f"{float(value) + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0.0
 
 
-def _distinct(got, expected) -> tuple[str, str]:
+def numbers_apart(got, expected) -> tuple[str, str]:
     """Two different numbers as text, each with 10 significant digits, or as many more as it takes
     for the texts to differ too (17 tell any two float64 apart): 1.919100025 against 1.919100025
     would contradict the verdict they come with."""
