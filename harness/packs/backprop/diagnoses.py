@@ -281,6 +281,23 @@ def backward(learner, batch: Batch, name: str) -> Diagnosis | None:
 
 
 @quietly
+def saturation(learner, batch: Batch, name: str) -> Diagnosis | None:
+    """unsimplified_chain: backward() is right on the probe, where nothing saturates, yet on `batch`,
+    where A2 is exactly 1.0, its gradients are not finite (inf * 0) or all 0 (a clipped A2 (1 - A2)).
+    When it is wrong on the probe too, the slip is not saturation's: backward()'s diagnosis for `name`."""
+    case = probe()
+    A2, cache = _forward(learner, case)
+    grads = learner.backward(*case.batch.copies(), cache)
+    if not (_forward_is_right(A2, case) and all(matches(grads[p], case.net.grads[p]) for p in PARAMS)):
+        return backward(learner, case.batch, name)
+    _, cache = learner.forward(batch.X.copy(), {k: v.copy() for k, v in batch.params.items()})
+    grads = learner.backward(*batch.copies(), cache)
+    arrays = [np.asarray(grads[p], dtype=np.float64) for p in PARAMS]
+    broken = any(not np.isfinite(a).all() for a in arrays) or all((a == 0).all() for a in arrays)
+    return known(KATA, "unsimplified_chain") if broken else None
+
+
+@quietly
 def train(learner, X: np.ndarray, y: np.ndarray, *, lr: float, seed: int) -> Diagnosis | None:
     """Why two epochs of train(X, y, lr=lr, seed=seed) are not two steps of gradient descent, or why
     training does not learn: the first culprit among init_params, forward, bce_loss, backward and
