@@ -68,6 +68,18 @@ TRAIN_MIN_ACCURACY = 0.9
 CHAIN_RTOL = 1e-10
 CHAIN_ATOL = 1e-12
 
+# By hand, not by differences: each numeric answer is also run on np.longdouble points (80-bit,
+# 19 digits, where the machine has it) and compared with sympy's derivative evaluated at 40 digits,
+# within EXTENDED_TOL * (1 + |derivative|). Hand-written forms keep the precision they are given:
+# 3*x*x, np.polyval, 1 - tanh**2, 1/cosh**2, sinh/cosh**3 are within 6e-19 of the truth on the grids
+# (EXTENDED_STEP over each range), and one with a float64 constant in it (np.cos(1) in
+# cos(x**2)cos(1) - sin(x**2)sin(1)) within 1.8e-16. A finite difference cannot be that close: its
+# step's error and its rounding (eps/h) leave 2e-13 or more for a central one whatever h, 5.8e-15 for
+# a 5-point stencil at h = 1e-4 or 1e-5. 1e-15 sits between, 5.6x from the first. An answer that leaves
+# extended precision (math.cos, float()) is judged by float64 alone: this check has nothing to say.
+EXTENDED_TOL = 1e-15
+EXTENDED_STEP = 0.125  # binary fractions: exact points in every precision
+
 # Input ranges for kata 01. cubic_grad and sin_square_grad have no cancellation anywhere; the ranges
 # only keep the numbers readable. For tanh(3x + 1)**2, 3x + 1 stays in [-4, 4], where
 # 1 - tanh**2 >= 1.3e-3: beyond that the tanh saturates, and the spelling of sech**2 alone

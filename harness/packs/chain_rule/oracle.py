@@ -46,6 +46,27 @@ def nested(t: torch.Tensor) -> torch.Tensor:
     return torch.tanh(3 * t + 1) ** 2
 
 
+# The numeric tasks' functions as sympy writes them, for the extended-precision truth below.
+SYMPY_FUNCTIONS = {
+    "cubic_grad": lambda x, sympy: x**3 + 2 * x,
+    "sin_square_grad": lambda x, sympy: sympy.sin(x**2 + 1),
+    "nested_grad": lambda x, sympy: sympy.tanh(3 * x + 1) ** 2,
+}
+
+
+def extended_derivative(name: str, x: np.ndarray) -> np.ndarray:
+    """The derivative the numeric task `name` asks for, at points x exact in float64, by sympy's
+    diff evaluated with mpmath at 40 digits and rounded to np.longdouble: truth past float64, where
+    torch stops."""
+    import mpmath
+    import sympy
+
+    s = sympy.Symbol("x")
+    derivative = sympy.lambdify(s, sympy.diff(SYMPY_FUNCTIONS[name](s, sympy), s), "mpmath")
+    with mpmath.workdps(40):
+        return np.array([np.longdouble(mpmath.nstr(derivative(mpmath.mpf(float(v))), 30)) for v in x], dtype=np.longdouble)
+
+
 @dataclass(frozen=True)
 class Elementary:
     """A function compose_grad is tested with, and its derivative written out by hand.
