@@ -244,8 +244,9 @@ def backward(learner, batch: Batch, name: str) -> Diagnosis | None:
     mask, the gradient's own last step) that give the learner's gradient on the failing example and
     on the probe. The choices of the shared slots must explain the other gradients too: each one is
     right, or as the same dL/dZ2 and mask with a slip of its own make it. Only when no choice explains
-    all four (a slip the families do not hold, elsewhere) may a gradient nothing explains stand aside;
-    a gradient some other choice explains still rules these out."""
+    all four may one gradient that nothing explains stand aside (a slip the families do not hold, in
+    that gradient's own step); a gradient some other choice explains still rules these out. Two or
+    more unexplained say the slip is upstream, shared (every gradient / N, say), and nothing is named."""
     cases = [Case.of(batch), probe()]
     observed = []
     for case in cases:
@@ -266,8 +267,9 @@ def backward(learner, batch: Batch, name: str) -> Diagnosis | None:
         }
     anywhere = {param: any(choices[param] for choices in explained.values()) for param in PARAMS}
     whole = [key for key, choices in explained.items() if all(choices.values())]
+    aside = [param for param in PARAMS if not anywhere[param]]
     allowed = whole or [
-        key for key, choices in explained.items() if all(choices[param] or not anywhere[param] for param in PARAMS if param != name)
+        key for key, choices in explained.items() if len(aside) == 1 and all(choices[param] or param in aside for param in PARAMS if param != name)
     ]
     readings = {
         tuple(slip for slip in (output, mask if name in ("W1", "b1") else None, own) if slip is not None)
