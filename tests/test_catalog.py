@@ -7,6 +7,7 @@ diagnosis; and a learner reads the parts of a failure in a fixed order. Each ent
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import re
@@ -212,5 +213,5 @@ def test_an_installed_package_still_has_every_diagnosis(installed):
     read = "from harness.grading import registry; print({k.id: k.diagnoses for k in registry.katas()})"
     result = _installed_python(installed, "-c", read)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str({k: {m.id: m.diagnosis for m in catalog.load(k).mistakes} for k in catalog.kata_ids()})
+    assert ast.literal_eval(result.stdout.strip()) == {k: {m.id: m.diagnosis for m in catalog.load(k).mistakes} for k in catalog.kata_ids()}
 
