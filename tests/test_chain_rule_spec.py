@@ -432,6 +432,13 @@ def test_a_difference_stencil_is_caught_in_extended_precision_and_named(submissi
     assert f"Likely mistake: Yours is close to the derivative but off by just what a {kind} finite difference" in message
 
 
+def test_two_numbers_that_differ_are_printed_with_the_digits_that_show_it(submission):
+    # 1 part in 1e9 off: ten significant digits would print both as 1.919100025.
+    failed = failures(grade(submission, overriding("def nested_grad(x):\n    t = np.tanh(3 * x + 1)\n    return 6 * t * (1 - t**2) * (1 + 1e-9)\n")))
+    found = re.match(r"nested_grad\(0\.0\) is (\S+), but torch gives (\S+) \(error", failed["test_nested_grad_on_floats"])
+    assert found and found[1] != found[2] and found[2].startswith("1.919100025"), failed["test_nested_grad_on_floats"]
+
+
 # --- the oracle's own data -----------------------------------------------------------------------
 @pytest.mark.parametrize("name", list(oracle.ELEMENTARY))
 def test_the_derivatives_given_to_compose_grad_match_torch_and_sympy(name):

@@ -10,7 +10,9 @@ The learner's graph is walked here through .inputs, never through their trace(),
 bug does not hide behind another's. Nodes the expression does not name (the constant in x - 1.0,
 the neg node inside a - b) have no torch twin; they are held to the rule explain() states: a node's
 gradient is the sum of local_grad x upstream_grad over the edges it feeds. When the numbers are those
-of a slip in harness/packs/graph/catalog.toml, the failure names it (a Diagnosis from that catalog).
+of a slip in harness/packs/graph/catalog.toml, the failure names it (a Diagnosis from that catalog):
+the structural slips here, the families (an op's value and local gradient, backward()'s walk) in
+harness/packs/graph/diagnoses.py.
 """
 
 from __future__ import annotations
