@@ -372,12 +372,12 @@ def test_grading_is_deterministic(submission):
 @pytest.mark.parametrize(
     "code",
     [
-        "def sin_square_grad(x):\n    return np.sin(x**2 + 1) * 2 * x\n",  # sin for its own derivative
+        "def sin_square_grad(x):\n    return np.cos(x**2 + 1) * 3 * x\n",  # a 3 from nowhere
         "def nested_grad(x):\n    return 2 * np.tanh(3 * x + 1)\n",  # two links missing at once
         "def compose_grad(f_grad, g, g_grad):\n    return lambda x: f_grad(x)\n",  # two slips at once
         "def sin_square_grad_symbolic():\n    import sympy\n    return sympy.Derivative(sympy.cos(sympy.Symbol('x')), sympy.Symbol('x'))\n",
     ],
-    ids=["sin_for_cos", "two_nested_links", "compose_two_slips", "wrong_derivative_unevaluated"],
+    ids=["three_from_nowhere", "two_nested_links", "compose_two_slips", "wrong_derivative_unevaluated"],
 )
 def test_a_slip_no_catalog_mistake_explains_is_given_no_name(submission, code):
     failed = failures(grade(submission, overriding(code)))

@@ -99,13 +99,20 @@ def _output_slots(case: Case) -> dict[str | None, np.ndarray]:
         "n_from_features": net.dZ2 * n / case.batch.X.shape[1],
         "sign_flipped": -net.dZ2,
         "sigmoid_derivative_twice": net.dZ2 * net.A2 * (1 - net.A2),
+        "sigmoid_derivative_missing": net.dZ2 / (net.A2 * (1 - net.A2)),
     }
 
 
 def _mask_slots(case: Case, dA1: np.ndarray) -> dict[str | None, np.ndarray]:
     """The ReLU's local derivative as each slip takes it, given the gradient dA1 arriving at it."""
     Z1 = case.net.Z1
-    return {None: Z1 > 0, "relu_mask_missing": np.ones_like(Z1), "relu_mask_from_grad": dA1 > 0, "relu_mask_inverted": Z1 < 0}
+    return {
+        None: Z1 > 0,
+        "relu_mask_missing": np.ones_like(Z1),
+        "relu_mask_from_grad": dA1 > 0,
+        "relu_mask_inverted": Z1 < 0,
+        "relu_mask_as_values": case.net.A1,
+    }
 
 
 def _weight_slots(inputs: np.ndarray, upstream: np.ndarray, pre_activation: np.ndarray | None = None) -> dict[str | None, np.ndarray]:

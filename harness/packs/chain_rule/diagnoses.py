@@ -56,6 +56,8 @@ SIN_SQUARE: Formulas = [
     (Slip.of("power_rule_coefficient", formula="cos(x**2 + 1) * x", power="x**2", right="2*x", wrong="x"), lambda x: _cos_u(x) * x),
     (Slip.of("power_rule_exponent", formula="cos(x**2 + 1) * 2*x**2", power="x**2", right="2*x", wrong="2*x**2"), lambda x: _cos_u(x) * 2 * x**2),
     (Slip.of("constant_differentiated", formula="cos(x**2 + 1) * (2*x + 1)", constant="1", of="x**2 + 1", right="2*x"), lambda x: _cos_u(x) * (2 * x + 1)),
+    (Slip.of("inner_value_for_derivative", formula="cos(x**2 + 1) * (x**2 + 1)", value="x**2 + 1", derivative="2*x"), lambda x: _cos_u(x) * (x**2 + 1)),
+    (Slip.of("outer_not_differentiated", formula="sin(x**2 + 1) * 2*x", outer="sin(u)", right="cos(u)"), lambda x: np.sin(x**2 + 1) * 2 * x),
 ]
 
 _NESTED_TAIL = "the outermost layer is v**2 with v = tanh(3*x + 1)"
@@ -76,6 +78,7 @@ NUMERIC: dict[str, Formulas] = {
         (Slip.of("tanh_derivative", wrong="1 + tanh(u)**2 (the derivative of tan is 1 + tan**2)"), lambda x: 6 * _tanh(x) * (1 + _tanh(x) ** 2)),
         (Slip.of("tanh_derivative", wrong="1/cosh(u), sech without its square"), lambda x: 6 * _tanh(x) / np.cosh(3 * x + 1)),
         (Slip.of("tanh_derivative", wrong="-(1 - tanh(u)**2)"), lambda x: -6 * _tanh(x) * (1 - _tanh(x) ** 2)),
+        (Slip.of("tanh_derivative", wrong="tanh(u) itself"), lambda x: 6 * _tanh(x) ** 2),
         (Slip.of("power_rule_coefficient", formula="tanh(3*x + 1) * (1 - tanh(3*x + 1)**2) * 3", power="v**2", right="2*v", wrong="v"), lambda x: 3 * _tanh(x) * (1 - _tanh(x) ** 2)),
         (Slip.of("outer_at_x", formula="2*(3*x + 1) * (1 - tanh(3*x + 1)**2) * 3", factor="the square's derivative 2*v", wrong="u = 3*x + 1", right="v = tanh(3*x + 1)"), lambda x: 6 * (3 * x + 1) * (1 - _tanh(x) ** 2)),
         (Slip.of("outer_at_x", formula="2*x * (1 - tanh(3*x + 1)**2) * 3", factor="the square's derivative 2*v", wrong="x", right="v = tanh(3*x + 1)"), lambda x: 6 * x * (1 - _tanh(x) ** 2)),
@@ -94,6 +97,7 @@ COMPOSE: Formulas = [
     (Slip.of("outer_forgotten", formula="g_grad(x)", outer="f_grad(g(x))"), lambda f_grad, g, g_grad, x: g_grad(x)),
     (Slip.of("compose_outer_at_x"), lambda f_grad, g, g_grad, x: f_grad(x) * g_grad(x)),
     (Slip.of("compose_inner_grad_at_inner"), lambda f_grad, g, g_grad, x: f_grad(g(x)) * g_grad(g(x))),
+    (Slip.of("inner_value_for_derivative", formula="f_grad(g(x)) * g(x)", value="g(x)", derivative="g_grad(x)"), lambda f_grad, g, g_grad, x: f_grad(g(x)) * g(x)),
     (Slip.of("chain_sum", formula="f_grad(g(x)) + g_grad(x)", product="f_grad(g(x)) * g_grad(x)"), lambda f_grad, g, g_grad, x: f_grad(g(x)) + g_grad(x)),
     (Slip.of("inner_derivative_inside", formula="f_grad(g(x) * g_grad(x))", outer="f_grad", inner="g_grad(x)", value="g(x)"), lambda f_grad, g, g_grad, x: f_grad(g(x) * g_grad(x))),
     (Slip.of("inner_derivative_inside", formula="f_grad(g_grad(x))", outer="f_grad", inner="g_grad(x)", value="g(x)"), lambda f_grad, g, g_grad, x: f_grad(g_grad(x))),

@@ -55,9 +55,13 @@ LOCAL_SLIPS: dict[str, list[tuple[str, str, Callable]]] = {
     "**": [
         ("n*x**n", "d(x**n)/dx = n*x**(n - 1): the exponent drops by one", lambda a, s, n: n * a[0] ** n),
         ("x**(n - 1)", "d(x**n)/dx = n*x**(n - 1): the exponent comes down as a factor", lambda a, s, n: a[0] ** (n - 1)),
+        ("n*x", "d(x**n)/dx = n*x**(n - 1), which is n*x for n = 2 only", lambda a, s, n: n * a[0]),
     ],
     "neg": [("+1", "d(-x)/dx = -1", lambda a, s, n: 1.0)],
-    "tanh": [("1 - x**2, from the input", "d tanh(x)/dx = 1 - tanh(x)**2, from the output", lambda a, s, n: 1 - a[0] ** 2)],
+    "tanh": [
+        ("1 - x**2, from the input", "d tanh(x)/dx = 1 - tanh(x)**2, from the output", lambda a, s, n: 1 - a[0] ** 2),
+        ("1 - tanh(x), the square dropped", "d tanh(x)/dx = 1 - tanh(x)**2", lambda a, s, n: 1 - math.tanh(a[0])),
+    ],
     "sigmoid": [("x*(1 - x), from the input", "d sigmoid(x)/dx = s*(1 - s) with s = sigmoid(x), the output", lambda a, s, n: a[0] * (1 - a[0]))],
     "relu": [("1 where x < 0 too", "relu's slope is 1 where x > 0 and 0 where x < 0", lambda a, s, n: 1.0)],
     "exp": [("x*e**(x - 1), the power rule", "d(e**x)/dx = e**x: the power rule is for a constant exponent, not a constant base", lambda a, s, n: a[0] * math.exp(a[0] - 1))],
