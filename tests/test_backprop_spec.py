@@ -12,6 +12,9 @@ import re
 from conftest import failures, solution_source, verdicts
 
 from harness.grading import registry
+from harness.grading.checks import Diagnosis
+from harness.grading.diagnosing import together
+from harness.grading.text import split_diagnosis
 
 KATA = "02_backprop"
 PARAMS = ("W1", "b1", "W2", "b2")
@@ -44,8 +47,9 @@ def named(message: str) -> str | None:
     return found.group(1) if found else None
 
 
-def words(mistake: str) -> str:
-    return registry.get(KATA).diagnoses[mistake]
+def words(*mistakes: str) -> str:
+    """What a failure shows for these slips (together, when one gradient holds several)."""
+    return split_diagnosis(together([Diagnosis(m, registry.get(KATA).diagnoses[m]) for m in mistakes]).text)[0]
 
 
 def test_two_slips_at_once_keep_their_names_gradient_by_gradient(submission):
@@ -57,7 +61,10 @@ def test_two_slips_at_once_keep_their_names_gradient_by_gradient(submission):
     for name in ("W1", "W2", "b2"):
         assert named(failed[f"test_backward_matches_torch[{name}]"]) == words("sigmoid_derivative_twice")
     # b1 holds both slips, and says both.
-    assert named(failed["test_backward_matches_torch[b1]"]) == words("sigmoid_derivative_twice") + " And: " + words("bias_sum_wrong_axis")
+    assert named(failed["test_backward_matches_torch[b1]"]) == words("sigmoid_derivative_twice", "bias_sum_wrong_axis")
+    assert words("sigmoid_derivative_twice", "bias_sum_wrong_axis") == (
+        "dZ2 has an extra factor A2 * (1 - A2), and the bias gradient is summed across the units instead of over the batch."
+    )
 
 
 def test_a_slip_no_family_explains_gets_no_name_but_the_other_slip_keeps_its_own(submission):

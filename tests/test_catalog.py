@@ -24,6 +24,8 @@ from conftest import ROOT, run
 from harness.instructor import catalog, verify
 from harness.grading import registry
 from harness.grading.results import Status
+from harness.grading.checks import Diagnosis
+from harness.grading.diagnosing import together
 from harness.grading.text import split_diagnosis
 
 ENTRIES = [entry for kata_id in catalog.kata_ids() for entry in catalog.load(kata_id).entries]
@@ -129,7 +131,7 @@ def test_two_slips_at_once_are_each_named_where_they_act():
     grads = {name: t for t in result.failing if (name := t.name.removeprefix("test_backward_matches_torch[").rstrip("]")) in ("W1", "b1", "W2", "b2")}
     assert set(grads) == {"W1", "b1", "W2", "b2"}, _summary(result)
     assert all(t.mistake == "batch_mean" for t in grads.values()), _summary(result)
-    both = catalog.load("02_backprop").mistake("batch_mean").diagnosis + " And: " + catalog.load("02_backprop").mistake("relu_mask_missing").diagnosis
+    both = split_diagnosis(together([Diagnosis(m, catalog.load("02_backprop").mistake(m).diagnosis) for m in ("batch_mean", "relu_mask_missing")]).text)[0]
     assert all(f"Likely mistake: {both}" in grads[name].message for name in ("W1", "b1"))
     assert all(f"Likely mistake: {both}" not in grads[name].message for name in ("W2", "b2"))
 

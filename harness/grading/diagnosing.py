@@ -21,6 +21,7 @@ import numpy as np
 from harness.grading import registry
 from harness.grading import tolerances as tol
 from harness.grading.checks import Diagnose, Diagnosis, KataFailure, safely
+from harness.grading.text import split_diagnosis
 
 F = TypeVar("F", bound=Callable[..., "Diagnosis | None"])
 
@@ -46,6 +47,21 @@ class Slip:
 
     def diagnosis(self, kata_id: str) -> Diagnosis:
         return known(kata_id, self.id, **dict(self.details))
+
+
+def together(found: Sequence[Diagnosis]) -> Diagnosis:
+    """Several slips in one number (a gradient that two slips both reach), as one diagnosis under the
+    first one's id. What each shows comes first, joined, so a failure (which shows a diagnosis up to
+    its first clause, harness/grading/text.py) names them all; why, with --explain, after."""
+    if len(found) == 1:
+        return found[0]
+    parts = [split_diagnosis(d.text) for d in found]
+    shown = ", and ".join(first.rstrip(".") if i == 0 else _lower(first.rstrip(".")) for i, (first, _) in enumerate(parts))
+    return Diagnosis(found[0].id, f"{shown}: " + " ".join(why for _, why in parts if why))
+
+
+def _lower(text: str) -> str:
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
 def matches(got: Any, predicted: Any, *, rtol: float = tol.DIAGNOSIS_RTOL, atol: float = tol.DIAGNOSIS_ATOL) -> bool:

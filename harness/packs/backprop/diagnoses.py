@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.grading import tolerances as tol
 from harness.grading.checks import Diagnosis
-from harness.grading.diagnosing import Slip, identify, known, matches, quietly
+from harness.grading.diagnosing import Slip, identify, known, matches, quietly, together
 from harness.packs.backprop import oracle
 from harness.grading.strategies import Batch
 
@@ -285,8 +285,7 @@ def backward(learner, batch: Batch, name: str) -> Diagnosis | None:
     }
     if len(readings) != 1 or not (slips := readings.pop()):
         return None
-    found = [known(KATA, slip) for slip in slips]
-    return Diagnosis(found[0].id, " And: ".join(d.text for d in found))
+    return together([known(KATA, slip) for slip in slips])
 
 
 @quietly
