@@ -30,6 +30,7 @@ ALL_CHECKS = {
     "test_sin_square_grad_on_arrays",
     "test_nested_grad_on_floats",
     "test_nested_grad_on_arrays",
+    *(f"test_exact_in_extended_precision[{name}]" for name in ("cubic_grad", "sin_square_grad", "nested_grad")),
     "test_compose_grad_matches_torch",
     "test_sin_square_grad_symbolic_values",
     "test_sin_square_grad_symbolic_is_exact",
@@ -45,6 +46,11 @@ def grade(submission, source: str) -> dict[str, str | None]:
 def diagnosis(mistake: str) -> str:
     """The likely-mistake line a failure shows: what the numbers show, not yet why (that is --explain)."""
     return "Likely mistake: " + split_diagnosis(catalog.load(KATA).mistake(mistake).diagnosis)[0]
+
+
+def wrong_everywhere(name: str) -> set[str]:
+    """The checks a numeric task fails when its formula is wrong: floats, arrays and extended precision."""
+    return {f"test_{name}_on_floats", f"test_{name}_on_arrays", f"test_exact_in_extended_precision[{name}]"}
 
 
 def overriding(code: str) -> str:
@@ -141,9 +147,11 @@ def test_sympy_may_not_differentiate_in_a_numeric_task(submission):
         """
     )
     failed = failures(grade(submission, by_sympy))
-    assert set(failed) == {"test_cubic_grad_on_floats", "test_cubic_grad_on_arrays", "test_nested_grad_on_floats", "test_nested_grad_on_arrays"}
+    by_hand = {"test_cubic_grad_on_floats", "test_cubic_grad_on_arrays", "test_nested_grad_on_floats", "test_nested_grad_on_arrays"}
+    extended = {"test_exact_in_extended_precision[cubic_grad]", "test_exact_in_extended_precision[nested_grad]"}
+    assert set(failed) == by_hand | extended
     for name, message in failed.items():
-        task = name.split("_on_")[0].removeprefix("test_")
+        task = name.split("_on_")[0].removeprefix("test_") if name in by_hand else name.split("[")[1].rstrip("]")
         assert f"asks sympy for a derivative in {task}(), a numeric task: work it out by hand" in message, message
 
 
@@ -170,7 +178,7 @@ CARRIED = {
 @pytest.mark.parametrize("route", CARRIED)
 def test_a_derivative_sympy_took_elsewhere_cannot_answer_a_numeric_task(submission, route):
     failed = failures(grade(submission, overriding(TOP_LEVEL_DIFF + CARRIED[route])))
-    assert set(failed) == {"test_cubic_grad_on_floats", "test_cubic_grad_on_arrays"}, failed
+    assert set(failed) == {"test_cubic_grad_on_floats", "test_cubic_grad_on_arrays", "test_exact_in_extended_precision[cubic_grad]"}, failed
     for message in failed.values():
         assert "Numeric tasks are by hand: write the derivative yourself with NumPy" in message, message
         assert re.search(r"in cubic_grad(\.<locals>\.<lambda>)?\(\)", message), message  # the thread's own function
@@ -206,7 +214,7 @@ def test_the_pristine_stub_fails_every_check_as_not_implemented(submission):
 def test_a_forgotten_inner_derivative_is_named(submission):
     verdicts = grade(submission, overriding("def sin_square_grad(x):\n    return np.cos(x**2 + 1)\n"))
     failed = failures(verdicts)
-    assert set(failed) == {"test_sin_square_grad_on_floats", "test_sin_square_grad_on_arrays"}
+    assert set(failed) == wrong_everywhere("sin_square_grad")
     # Shrunk to x = 0, where the answer is 0 and the outer derivative alone is cos(1).
     assert failed["test_sin_square_grad_on_floats"].splitlines() == [
         "sin_square_grad(0.0) is 0.5403023059, but torch gives 0 (error 0.54).",
@@ -231,7 +239,8 @@ def test_math_cos_on_an_array_is_told_to_use_np_cos(submission):
         """
     )
     failed = failures(grade(submission, source))
-    assert set(failed) == {"test_sin_square_grad_on_arrays"}  # floats are fine with math.cos
+    # floats are fine with math.cos; np.longdouble points are an array too
+    assert set(failed) == {"test_sin_square_grad_on_arrays", "test_exact_in_extended_precision[sin_square_grad]"}
     message = failed["test_sin_square_grad_on_arrays"]
     assert message.startswith("sin_square_grad(x) raised TypeError for an array x of shape (1,):")
     assert message.splitlines()[1] == diagnosis("math_on_arrays")  # which says: np.sin, np.cos, ... use those
@@ -251,7 +260,7 @@ def test_one_float_for_a_whole_array_is_refused(submission):
 def test_a_missing_link_in_the_nested_chain_is_named(submission):
     source = overriding("def nested_grad(x):\n    return 2 * np.tanh(3 * x + 1) * (1 - np.tanh(3 * x + 1) ** 2)\n")
     failed = failures(grade(submission, source))
-    assert set(failed) == {"test_nested_grad_on_floats", "test_nested_grad_on_arrays"}
+    assert set(failed) == wrong_everywhere("nested_grad")
     assert failed["test_nested_grad_on_floats"].startswith("nested_grad(0.0) is 0.6397000084, but torch gives 1.919100025")
     assert failed["test_nested_grad_on_floats"].splitlines()[1] == diagnosis("nested_missing_inner")
 
@@ -363,16 +372,74 @@ def test_grading_is_deterministic(submission):
 @pytest.mark.parametrize(
     "code",
     [
-        "def sin_square_grad(x):\n    return np.cos(x**2 + 1) * x\n",  # the 2 of 2*x dropped
+        "def sin_square_grad(x):\n    return np.cos(x**2 + 1) * 3 * x\n",  # a 3 from nowhere
         "def nested_grad(x):\n    return 2 * np.tanh(3 * x + 1)\n",  # two links missing at once
         "def compose_grad(f_grad, g, g_grad):\n    return lambda x: f_grad(x)\n",  # two slips at once
         "def sin_square_grad_symbolic():\n    import sympy\n    return sympy.Derivative(sympy.cos(sympy.Symbol('x')), sympy.Symbol('x'))\n",
     ],
-    ids=["factor_2_dropped", "two_nested_links", "compose_two_slips", "wrong_derivative_unevaluated"],
+    ids=["three_from_nowhere", "two_nested_links", "compose_two_slips", "wrong_derivative_unevaluated"],
 )
 def test_a_slip_no_catalog_mistake_explains_is_given_no_name(submission, code):
     failed = failures(grade(submission, overriding(code)))
     assert failed and all("Likely mistake" not in message for message in failed.values()), failed
+
+
+def test_a_family_names_each_slip_with_its_own_formula_whatever_the_other_tasks_do(submission):
+    failed = failures(grade(submission, overriding(
+        """
+        def cubic_grad(x):
+            return x**2 + 2
+
+        def sin_square_grad(x):
+            return np.cos(x**2 + 1) * x
+
+        def nested_grad(x):
+            return np.tanh(3 * x + 1) * (1 - np.tanh(3 * x + 1) ** 2) * 3
+        """
+    )))  # fmt: skip
+    assert set(failed) == {test for name in ("cubic_grad", "sin_square_grad", "nested_grad") for test in wrong_everywhere(name)}
+    said = {name: re.search(r"Likely mistake: (.*)", message).group(1) for name, message in failed.items()}
+    # What each shows is its own formula and the slip; why, with --explain.
+    without_factor = "the power rule without its factor."
+    assert said["test_cubic_grad_on_arrays"] == said["test_cubic_grad_on_floats"] == f"Yours equals x**2 + 2, {without_factor}"
+    assert said["test_sin_square_grad_on_floats"] == f"Yours equals cos(x**2 + 1) * x, {without_factor}"
+    assert said["test_nested_grad_on_arrays"] == f"Yours equals tanh(3*x + 1) * (1 - tanh(3*x + 1)**2) * 3, {without_factor}"
+    power_rule = registry.get(KATA).diagnoses["power_rule_coefficient"]
+    assert "so the derivative of {power} is {right}, not {wrong}." in power_rule  # filled per task: x**3, x**2, v**2
+
+
+def test_a_finite_difference_is_named_with_its_kind_and_step(submission):
+    failed = failures(grade(submission, overriding(
+        """
+        def nested_grad(x):
+            h = 1e-6
+            return (np.tanh(3 * (x + h) + 1) ** 2 - np.tanh(3 * x + 1) ** 2) / h
+        """
+    )))  # fmt: skip
+    assert set(failed) == wrong_everywhere("nested_grad")
+    for message in failed.values():
+        assert "Likely mistake: Yours is close to the derivative but off by just what a one-sided finite difference with a step of about 1e-06 leaves" in message
+
+
+@pytest.mark.parametrize(
+    ("stencil", "kind"),
+    [
+        ("(np.sin((x + h) ** 2 + 1) - np.sin((x - h) ** 2 + 1)) / (2 * h)", "central"),
+        ("(-np.sin((x + 2 * h) ** 2 + 1) + 8 * np.sin((x + h) ** 2 + 1) - 8 * np.sin((x - h) ** 2 + 1) + np.sin((x - 2 * h) ** 2 + 1)) / (12 * h)", "five-point"),
+    ],
+)
+def test_a_difference_stencil_is_caught_in_extended_precision_and_named(submission, stencil, kind):
+    failed = failures(grade(submission, overriding(f"def sin_square_grad(x):\n    h = 1e-4\n    return {stencil}\n")))
+    message = failed["test_exact_in_extended_precision[sin_square_grad]"]
+    assert message.startswith("sin_square_grad(x) on np.longdouble points (19 digits) is off from the exact derivative by up to")
+    assert f"Likely mistake: Yours is close to the derivative but off by just what a {kind} finite difference" in message
+
+
+def test_two_numbers_that_differ_are_printed_with_the_digits_that_show_it(submission):
+    # 1 part in 1e9 off: ten significant digits would print both as 1.919100025.
+    failed = failures(grade(submission, overriding("def nested_grad(x):\n    t = np.tanh(3 * x + 1)\n    return 6 * t * (1 - t**2) * (1 + 1e-9)\n")))
+    found = re.match(r"nested_grad\(0\.0\) is (\S+), but torch gives (\S+) \(error", failed["test_nested_grad_on_floats"])
+    assert found and found[1] != found[2] and found[2].startswith("1.919100025"), failed["test_nested_grad_on_floats"]
 
 
 # --- the oracle's own data -----------------------------------------------------------------------

@@ -244,8 +244,48 @@ def test_a_dot_without_grads_in_its_labels_is_explained(submission):
     failed = failures(grade(submission, source))
     assert set(failed) == {"test_to_dot_labels_and_arrows"}
     assert failed["test_to_dot_labels_and_arrows"].startswith(
-        "For y = sin(x**2 + 1) at x = 2, after y.backward(), no node of to_dot()'s graph shows x's data 2.0000 and grad 1.1346."
+        "For y = sin(x**2 + 1) at x = 2, after y.backward(), no node of to_dot()'s graph shows x's data 2.0000 and grad 1.1346 (torch's)."
     )
+
+
+def test_a_backward_that_follows_only_the_first_input_is_never_told_to_use_plus_equals(submission):
+    source = overriding(
+        """
+        def backward(self):
+            nodes, _ = trace(self)
+            for node in nodes:
+                node.grad = 0.0
+            self.grad = 1.0
+            for node in reversed(nodes):
+                for inner, local in list(zip(node.inputs, node.local_grads))[:1]:
+                    inner.grad += local * node.grad
+
+        Value.backward = backward
+        """
+    )
+    failed = failures(grade(submission, source))
+    assert "test_backward_accumulates_reused_nodes" in failed
+    for message in failed.values():
+        assert diagnosis("assigned_grad") not in message
+    # x * x alone cannot tell = from the first input only: a second graph, where it can, decides.
+    assert "Likely mistake: " + diagnosis("first_input_only") in failed["test_backward_accumulates_reused_nodes"]
+
+
+def test_a_drawing_is_checked_against_torch_not_against_grads_to_dot_changed(submission):
+    source = overriding(
+        """
+        _to_dot = to_dot
+
+        def to_dot(root):
+            root.backward()  # once more: += doubles every grad the drawing then shows
+            for node in trace(root)[0]:
+                node.grad *= 2
+            return _to_dot(root)
+        """
+    )
+    failed = failures(grade(submission, source))
+    assert set(failed) == {"test_to_dot_labels_and_arrows"}
+    assert "and grad 1.1346 (torch's)" in failed["test_to_dot_labels_and_arrows"]
 
 
 def test_grading_is_deterministic(submission):

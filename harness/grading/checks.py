@@ -136,9 +136,8 @@ def expect_close(
     if not bad.any():
         return
     if exp_arr.ndim == 0 and at is None:
-        raise KataFailure(
-            f"{what} is {_num(got_arr)}, but torch gives {_num(exp_arr)} (error {float(err):.3g}).", safely(diagnose)
-        )
+        yours, torch_ = numbers_apart(got_arr, exp_arr)
+        raise KataFailure(f"{what} is {yours}, but torch gives {torch_} (error {float(err):.3g}).", safely(diagnose))
     where, prep = ("points", "at") if at is not None else ("entries", "in")
     relative = bad & (exp_arr != 0)  # relative error means nothing where torch's value is 0
     rel = f", max rel error {(err[relative] / np.abs(exp_arr[relative])).max():.3g}" if relative.any() else ""
@@ -150,12 +149,24 @@ def expect_close(
     ]
     for flat in np.argsort(-err, axis=None)[: min(worst, int(bad.sum()))]:
         label = _num(np.asarray(at).flat[flat]) if at is not None else _index(int(flat), exp_arr.shape)
-        lines.append(f"    {label:<16} {_num(got_arr.flat[flat]):<18} {_num(exp_arr.flat[flat])}")
+        yours, torch_ = numbers_apart(got_arr.flat[flat], exp_arr.flat[flat])
+        lines.append(f"    {label:<16} {yours:<18} {torch_}")
     raise KataFailure("\n".join(lines), safely(diagnose))
 
 
-def _num(value) -> str:
-    return f"{float(value) + 0.0:.10g}"  # + 0.0 turns -0.0 into 0.0
+def _num(value, digits: int = 10) -> str:
+    return f"{float(value) + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0.0
+
+
+def numbers_apart(got, expected) -> tuple[str, str]:
+    """Two different numbers as text, each with 10 significant digits, or as many more as it takes
+    for the texts to differ too (17 tell any two float64 apart): 1.919100025 against 1.919100025
+    would contradict the verdict they come with."""
+    for digits in range(10, 18):
+        yours, theirs = _num(got, digits), _num(expected, digits)
+        if yours != theirs:
+            break
+    return yours, theirs
 
 
 def expect_unchanged(before: dict[str, np.ndarray], after: dict[str, Any], *, func: str) -> None:

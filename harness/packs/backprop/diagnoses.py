@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.grading import tolerances as tol
 from harness.grading.checks import Diagnosis
-from harness.grading.diagnosing import AnyOf, identify, known, matches, quietly
+from harness.grading.diagnosing import Slip, identify, known, matches, quietly, together
 from harness.packs.backprop import oracle
 from harness.grading.strategies import Batch
 
@@ -69,49 +69,99 @@ def _forward_is_right(A2: Any, case: Case) -> bool:
 # --- what each mistake would compute -------------------------------------------------------------
 def _mistaken_outputs(case: Case) -> dict[str, list[np.ndarray]]:
     """forward()'s A2 under each forward mistake, in each form the slip takes."""
+    X, p, net = case.batch.X, case.batch.params, case.net
 
     def without(*biases: str) -> np.ndarray:
-        params = {**case.batch.params, **{b: np.zeros_like(case.batch.params[b]) for b in biases}}
-        return oracle.network(case.batch.X, case.batch.y, params).A2
+        params = {**p, **{b: np.zeros_like(p[b]) for b in biases}}
+        return oracle.network(X, case.batch.y, params).A2
 
-    return {"forward_no_bias": [without("b1"), without("b2"), without("b1", "b2")], "no_sigmoid": [case.net.Z2]}
+    def sigmoid(z: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-z))
 
-
-def _through_hidden(case: Case, dZ1: np.ndarray) -> dict[str, np.ndarray]:
-    return {"W1": case.batch.X.T @ dZ1, "b1": dZ1.sum(axis=0)}
-
-
-def _from_output(case: Case, dZ2: np.ndarray) -> dict[str, np.ndarray]:
-    """Every gradient, correctly propagated from a (mistaken) dL/dZ2."""
-    dZ1 = (dZ2 @ case.batch.params["W2"].T) * (case.net.Z1 > 0)
-    return {"W2": case.net.A1.T @ dZ2, "b2": dZ2.sum(axis=0), **_through_hidden(case, dZ1)}
-
-
-def _mistaken_grads(case: Case) -> dict[str, dict[str, np.ndarray]]:
-    """backward()'s gradients under each backward mistake, for the parameters that mistake changes."""
-    net, grads, n = case.net, case.net.grads, case.n
     return {
-        "batch_mean": {name: grads[name] * n for name in PARAMS},
-        "sign_flipped": {name: -grads[name] for name in PARAMS},
-        "sigmoid_derivative_twice": _from_output(case, net.dZ2 * net.A2 * (1 - net.A2)),
-        "z1_in_dw2": {"W2": net.Z1.T @ net.dZ2},
-        "relu_mask_missing": _through_hidden(case, net.dA1),
-        "relu_mask_from_grad": _through_hidden(case, net.dA1 * (net.dA1 > 0)),
-        "transposed_weight_grad": {"W1": grads["W1"].T, "W2": grads["W2"].T},
-        "bias_not_summed": {"b1": net.dZ1, "b2": net.dZ2},
-        "bias_sum_wrong_axis": {"b1": net.dZ1.sum(axis=1), "b2": net.dZ2.sum(axis=1)},
-        "bias_mean": {"b1": grads["b1"] / n, "b2": grads["b2"] / n},
+        "forward_no_bias": [without("b1"), without("b2"), without("b1", "b2")],
+        "no_sigmoid": [net.Z2],
+        "sigmoid_sign": [1 - net.A2],
+        "relu_skipped": [sigmoid(net.Z1 @ p["W2"] + p["b2"])],
+        "max_for_maximum": [sigmoid(net.Z1.max(axis=0) @ p["W2"] + p["b2"])],
     }
 
 
-def _descent(batch: Batch, lr: float) -> list[tuple[dict[str, np.ndarray], float]]:
-    """Torch's (params, loss) before each of two full-batch steps of size lr, and after them."""
+# backward() as slots, each filled by the right step or a slip: dL/dZ2 (shared by every gradient),
+# the ReLU's mask (shared by W1 and b1), and each gradient's own last step. A slip's name is the
+# slot's choice, so one slip keeps its name whatever another slot holds.
+def _output_slots(case: Case) -> dict[str | None, np.ndarray]:
+    """dL/dZ2, right (None) or under each slip that changes it."""
+    net, n = case.net, case.n
+    return {
+        None: net.dZ2,
+        "batch_mean": net.dZ2 * n,
+        "n_from_features": net.dZ2 * n / case.batch.X.shape[1],
+        "sign_flipped": -net.dZ2,
+        "sigmoid_derivative_twice": net.dZ2 * net.A2 * (1 - net.A2),
+        "sigmoid_derivative_missing": net.dZ2 / (net.A2 * (1 - net.A2)),
+    }
+
+
+def _mask_slots(case: Case, dA1: np.ndarray) -> dict[str | None, np.ndarray]:
+    """The ReLU's local derivative as each slip takes it, given the gradient dA1 arriving at it."""
+    Z1 = case.net.Z1
+    return {
+        None: Z1 > 0,
+        "relu_mask_missing": np.ones_like(Z1),
+        "relu_mask_from_grad": dA1 > 0,
+        "relu_mask_inverted": Z1 < 0,
+        "relu_mask_as_values": case.net.A1,
+    }
+
+
+def _weight_slots(inputs: np.ndarray, upstream: np.ndarray, pre_activation: np.ndarray | None = None) -> dict[str | None, np.ndarray]:
+    """A weight's gradient from its layer's input and the upstream dZ: right, or as each slip makes it."""
+    right = inputs.T @ upstream
+    slots = {None: right, "transposed_weight_grad": right.T}
+    if right.shape[1] > 1:  # for a column such as dW2 a reshape of the transpose is the right array
+        slots["reshape_for_transpose"] = right.T.reshape(right.shape)
+    if pre_activation is not None:
+        slots["z1_in_dw2"] = pre_activation.T @ upstream
+    return slots
+
+
+def _bias_slots(upstream: np.ndarray) -> dict[str | None, np.ndarray]:
+    return {
+        None: upstream.sum(axis=0),
+        "bias_not_summed": upstream,
+        "bias_sum_wrong_axis": upstream.sum(axis=1),
+        "bias_mean": upstream.mean(axis=0),
+        "bias_keepdims": upstream.sum(axis=0, keepdims=True),
+    }
+
+
+def _slotted_grads(case: Case, output: str | None, mask: str | None) -> dict[str, dict[str | None, np.ndarray]]:
+    """For one choice of dL/dZ2 and of the mask: each gradient under each choice of its own last step."""
+    dZ2 = _output_slots(case)[output]
+    dA1 = dZ2 @ case.batch.params["W2"].T
+    dZ1 = dA1 * _mask_slots(case, dA1)[mask]
+    return {
+        "W2": _weight_slots(case.net.A1, dZ2, case.net.Z1),
+        "b2": _bias_slots(dZ2),
+        "W1": _weight_slots(case.batch.X, dZ1),
+        "b1": _bias_slots(dZ1),
+    }
+
+
+def _descent(batch: Batch, lr: float, frozen: tuple[str, ...] = ()) -> list[tuple[dict[str, np.ndarray], oracle.Network]]:
+    """Torch's (params, network) before each of two full-batch steps of size lr, and after them;
+    the `frozen` params are never stepped."""
     params, history = batch.params, []
     for _ in range(3):
         net = oracle.network(batch.X, batch.y, params)
-        history.append((params, net.loss))
-        params = {name: params[name] - lr * net.grads[name] for name in PARAMS}
+        history.append((params, net))
+        params = {name: params[name] - (0 if name in frozen else lr) * net.grads[name] for name in PARAMS}
     return history
+
+
+# train()'s params that a loop may leave out of its update: one of them, the biases or the weights.
+FROZEN = [(name,) for name in PARAMS] + [("b1", "b2"), ("W1", "W2")]
 
 
 def _trained(params: dict[str, Any], losses: Any) -> list[Any]:
@@ -137,6 +187,11 @@ def init(learner) -> Diagnosis | None:
         return known(KATA, "global_rng") if _same(*reseeded) else None
     W1 = np.asarray(first["W1"])
     return known(KATA, "zero_init") if W1.size > 1 and (W1 == W1.flat[0]).all() else None
+
+
+def changed_in_place() -> Diagnosis:
+    """changed_in_place: what an argument changed in place (a check measured it) most often comes from."""
+    return known(KATA, "changed_in_place")
 
 
 @quietly
@@ -175,6 +230,8 @@ def loss(learner, y_hat: np.ndarray, y: np.ndarray) -> Diagnosis | None:
         {
             "bce_sum": [[e * len(t) for e, (_, t) in zip(expected, cases)]],
             "log_base": [[e / np.log(base) for e in expected] for base in (10.0, 2.0)],
+            "bce_sign": [[-e for e in expected]],
+            "loss_kept_an_axis": [[np.array([e]) for e in expected]],
         },
     )
 
@@ -190,9 +247,13 @@ def loss_at_edges(learner, y_hat: np.ndarray, y: np.ndarray) -> Diagnosis | None
 
 @quietly
 def backward(learner, batch: Batch, name: str) -> Diagnosis | None:
-    """The mistake behind a wrong gradient for `name`. A mistake must explain all four gradients,
-    not just this one: the others are right or as it would make them. A plain rescale such as
-    bias_mean's 1/N could otherwise be named for a slip elsewhere that happens to rescale b too."""
+    """The slips behind a wrong gradient for `name`: the choices of backward()'s slots (dL/dZ2, the
+    mask, the gradient's own last step) that give the learner's gradient on the failing example and
+    on the probe. The choices of the shared slots must explain the other gradients too: each one is
+    right, or as the same dL/dZ2 and mask with a slip of its own make it. Only when no choice explains
+    all four may one gradient that nothing explains stand aside (a slip the families do not hold, in
+    that gradient's own step); a gradient some other choice explains still rules these out. Two or
+    more unexplained say the slip is upstream, shared (every gradient / N, say), and nothing is named."""
     cases = [Case.of(batch), probe()]
     observed = []
     for case in cases:
@@ -201,20 +262,47 @@ def backward(learner, batch: Batch, name: str) -> Diagnosis | None:
             return forward(learner, batch)
         X, y, params = case.batch.copies()
         grads = learner.backward(X, y, params, cache)
-        observed += [grads[param] for param in PARAMS]
-    predicted = [_mistaken_grads(case) for case in cases]
-    candidates = {
-        mistake: [
-            [
-                AnyOf((case.net.grads[param], p[mistake][param])) if param in p[mistake] else case.net.grads[param]
-                for case, p in zip(cases, predicted)
-                for param in PARAMS
-            ]
-        ]
-        for mistake in predicted[0]
-        if name in predicted[0][mistake]
+        observed.append({param: grads[param] for param in PARAMS})
+    shared = [(output, mask) for output in _output_slots(cases[0]) for mask in _mask_slots(cases[0], cases[0].net.dA1)]
+    # explained[(output, mask)][param]: the own-step choices that give the learner's param on every case.
+    explained = {}
+    for output, mask in shared:
+        predicted = [_slotted_grads(case, output, mask) for case in cases]
+        explained[output, mask] = {
+            param: [own for own in predicted[0][param] if all(matches(got[param], p[param][own]) for got, p in zip(observed, predicted))]
+            for param in PARAMS
+        }
+    anywhere = {param: any(choices[param] for choices in explained.values()) for param in PARAMS}
+    whole = [key for key, choices in explained.items() if all(choices.values())]
+    aside = [param for param in PARAMS if not anywhere[param]]
+    allowed = whole or [
+        key for key, choices in explained.items() if len(aside) == 1 and all(choices[param] or param in aside for param in PARAMS if param != name)
+    ]
+    readings = {
+        tuple(slip for slip in (output, mask if name in ("W1", "b1") else None, own) if slip is not None)
+        for output, mask in allowed
+        for own in explained[output, mask][name]
     }
-    return identify(KATA, observed, candidates)
+    if len(readings) != 1 or not (slips := readings.pop()):
+        return None
+    return together([known(KATA, slip) for slip in slips])
+
+
+@quietly
+def saturation(learner, batch: Batch, name: str) -> Diagnosis | None:
+    """unsimplified_chain: backward() is right on the probe, where nothing saturates, yet on `batch`,
+    where A2 is exactly 1.0, its gradients are not finite (inf * 0) or all 0 (a clipped A2 (1 - A2)).
+    When it is wrong on the probe too, the slip is not saturation's: backward()'s diagnosis for `name`."""
+    case = probe()
+    A2, cache = _forward(learner, case)
+    grads = learner.backward(*case.batch.copies(), cache)
+    if not (_forward_is_right(A2, case) and all(matches(grads[p], case.net.grads[p]) for p in PARAMS)):
+        return backward(learner, case.batch, name)
+    _, cache = learner.forward(batch.X.copy(), {k: v.copy() for k, v in batch.params.items()})
+    grads = learner.backward(*batch.copies(), cache)
+    arrays = [np.asarray(grads[p], dtype=np.float64) for p in PARAMS]
+    broken = any(not np.isfinite(a).all() for a in arrays) or all((a == 0).all() for a in arrays)
+    return known(KATA, "unsimplified_chain") if broken else None
 
 
 @quietly
@@ -242,13 +330,16 @@ def train(learner, X: np.ndarray, y: np.ndarray, *, lr: float, seed: int) -> Dia
     observed = _trained(*learner.train(X.copy(), y.copy(), epochs=2, lr=lr, seed=seed))
     batch = Batch(X=X, y=y, params={name: np.asarray(start[name], dtype=np.float64) for name in PARAMS})
     descent, ascent = _descent(batch, lr), _descent(batch, -lr)
-    found = identify(
-        KATA,
-        observed,
-        {
-            "gradient_ascent": [_trained(ascent[2][0], [value for _, value in ascent[:2]])],
-            "loss_after_update": [_trained(descent[2][0], [value for _, value in descent[1:]])],
-        },
-    )
+    # The learner's own bce_loss, right on the probe, given its arguments the other way round.
+    swapped = [learner.bce_loss(y.copy(), net.A2.copy()) for _, net in descent[:2]]
+    candidates = {
+        "gradient_ascent": [_trained(ascent[2][0], [net.loss for _, net in ascent[:2]])],
+        "loss_after_update": [_trained(descent[2][0], [net.loss for _, net in descent[1:]])],
+        "loss_arguments_swapped": [_trained(descent[2][0], swapped)],
+    }
+    for frozen in FROZEN:
+        steps = _descent(batch, lr, frozen)
+        candidates[Slip.of("params_not_updated", which=" and ".join(frozen))] = [_trained(steps[2][0], [net.loss for _, net in steps[:2]])]
+    found = identify(KATA, observed, candidates)
     # With its parts and steps right, what keeps train() from learning is where it starts.
     return found or init(learner)

@@ -60,13 +60,22 @@ def network(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> Netw
     return found
 
 
-def _network(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> Network:
+def saturated(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray]) -> Network:
+    """The network where its output saturates: the loss written on the logits Z2, whose gradient
+    sigmoid(Z2) - y stays exact where the sigmoid rounds to 1.0. BCE on the probabilities (as
+    network() computes it, like the learner) loses it there: torch clamps its log and its gradient
+    dies with the A2 (1 - A2) = 0 factor."""
+    return _network(X, y, params, on_logits=True)
+
+
+def _network(X: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray], *, on_logits: bool = False) -> Network:
     p = {name: _tensor(params[name], requires_grad=True) for name in PARAM_NAMES}
     Z1 = _tensor(X) @ p["W1"] + p["b1"]
     A1 = torch.relu(Z1)
     Z2 = A1 @ p["W2"] + p["b2"]
     A2 = torch.sigmoid(Z2)
-    loss = F.binary_cross_entropy(A2, _tensor(y))  # mean over the batch
+    # the mean over the batch
+    loss = F.binary_cross_entropy_with_logits(Z2, _tensor(y)) if on_logits else F.binary_cross_entropy(A2, _tensor(y))
     for node in (Z1, A1, Z2):
         node.retain_grad()
     loss.backward()

@@ -22,6 +22,18 @@ def derivative(fn: Callable[[torch.Tensor], torch.Tensor], x: float | np.ndarray
     return t.grad.numpy() if isinstance(x, np.ndarray) else t.grad.item()
 
 
+def higher_derivatives(fn: Callable[[torch.Tensor], torch.Tensor], x: np.ndarray, orders: int) -> list[np.ndarray]:
+    """The 1st to `orders`-th derivatives of fn at the points x, by autograd through autograd: what a
+    finite difference's error is made of (a one-sided one's is h/2 times the 2nd, a central one's
+    h**2/6 times the 3rd)."""
+    t = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    out, result = fn(t), []
+    for _ in range(orders):
+        (out,) = torch.autograd.grad(out.sum(), t, create_graph=True)
+        result.append(out.detach().numpy().copy())
+    return result
+
+
 def cubic(t: torch.Tensor) -> torch.Tensor:
     return t**3 + 2 * t
 
@@ -32,6 +44,27 @@ def sin_square(t: torch.Tensor) -> torch.Tensor:
 
 def nested(t: torch.Tensor) -> torch.Tensor:
     return torch.tanh(3 * t + 1) ** 2
+
+
+# The numeric tasks' functions as sympy writes them, for the extended-precision truth below.
+SYMPY_FUNCTIONS = {
+    "cubic_grad": lambda x, sympy: x**3 + 2 * x,
+    "sin_square_grad": lambda x, sympy: sympy.sin(x**2 + 1),
+    "nested_grad": lambda x, sympy: sympy.tanh(3 * x + 1) ** 2,
+}
+
+
+def extended_derivative(name: str, x: np.ndarray) -> np.ndarray:
+    """The derivative the numeric task `name` asks for, at points x exact in float64, by sympy's
+    diff evaluated with mpmath at 40 digits and rounded to np.longdouble: truth past float64, where
+    torch stops."""
+    import mpmath
+    import sympy
+
+    s = sympy.Symbol("x")
+    derivative = sympy.lambdify(s, sympy.diff(SYMPY_FUNCTIONS[name](s, sympy), s), "mpmath")
+    with mpmath.workdps(40):
+        return np.array([np.longdouble(mpmath.nstr(derivative(mpmath.mpf(float(v))), 30)) for v in x], dtype=np.longdouble)
 
 
 @dataclass(frozen=True)

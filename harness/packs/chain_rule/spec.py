@@ -10,6 +10,7 @@ matches a mistake of harness/packs/chain_rule/catalog.toml names it (harness/pac
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 
 from harness.grading import tolerances as tol
@@ -28,17 +29,20 @@ CONCRETE_PAIRS = [
 SYMBOLIC_POINTS = np.array(tol.SYMBOLIC_POINTS)
 
 
-def call(learner, name: str, x: float | np.ndarray):
-    """learner.<name>(x), with math.sin and friends on an array explained instead of a bare TypeError."""
+def call(learner, name: str, *args):
+    """learner.<name>(*args), with a TypeError the diagnoses recognise (math.sin on an array, ^ for a
+    power, np.cos on a sympy expression) explained instead of bare."""
     try:
-        return getattr(learner, name)(np.copy(x) if isinstance(x, np.ndarray) else x)
+        return getattr(learner, name)(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
     except TypeError as exc:
-        found = diagnose.scalar_only(exc, x)
+        x = args[0] if args else None
+        found = diagnose.scalar_only(exc, x) if args else diagnose.numpy_on_symbols(exc)
         if found is None:
             raise
         frames = format_frames(getattr(exc, "frames", []))
+        given = f" for an array x of shape {x.shape}" if isinstance(x, np.ndarray) else f" for x = {x!r}" if args else ""
         # What to use instead is the diagnosis' to say: it is named whenever this failure is raised.
-        raise KataFailure(f"{name}(x) raised TypeError for an array x of shape {x.shape}: {exc}\n{frames}", found) from None
+        raise KataFailure(f"{name}({'x' if args else ''}) raised TypeError{given}: {exc}\n{frames}", found) from None
 
 
 def expect_derivative(got, expected, x, *, what: str, diagnose: Diagnose) -> None:
@@ -88,6 +92,35 @@ def test_nested_grad_on_floats(learner, x):
 def test_nested_grad_on_arrays(learner, p: Points):
     with example_on_failure(p):
         check_numeric(learner, "nested_grad", oracle.nested, p.x)
+
+
+# --- Tasks 01.1-01.3, by hand: exact past float64 -------------------------------------------------
+def extended_points(name: str) -> np.ndarray:
+    low, high = diagnose.RANGES[name]
+    return np.arange(np.ceil(low / tol.EXTENDED_STEP) * tol.EXTENDED_STEP, high + 1e-9, tol.EXTENDED_STEP).astype(np.longdouble)
+
+
+@pytest.mark.parametrize("name", ["cubic_grad", "sin_square_grad", "nested_grad"])
+def test_exact_in_extended_precision(learner, name):
+    if np.finfo(np.longdouble).eps > 1e-18:
+        return  # long double is float64 on this machine (ARM): nothing to check past the tests above
+    x = extended_points(name)
+    got = call(learner, name, x)
+    if not (isinstance(got, np.ndarray) and got.dtype == np.longdouble and got.shape == x.shape):
+        return  # the answer left extended precision (math.cos, float()): judged by float64 alone
+    want = oracle.extended_derivative(name, x)
+    error = np.abs(got - want)
+    bad = ~(error <= tol.EXTENDED_TOL * (1 + np.abs(want)))
+    if bad.any():
+        worst = int(np.argmax(np.where(bad, np.nan_to_num(error, nan=np.inf), 0)))
+        raise KataFailure(
+            f"{name}(x) on np.longdouble points (19 digits) is off from the exact derivative by up to {float(np.nanmax(error)):.3g}"
+            f" (at x = {float(x[worst]):g}: yours {float(got[worst])!r}, exact {float(want[worst])!r}), where a formula worked out"
+            f" by hand keeps the digits it is given (to {tol.EXTENDED_TOL:g} of 1 + |derivative|): is it an approximation?",
+            # A slip of the task's families, or a difference stencil too fine for float64 to show.
+            diagnose.numeric(learner, name, x.astype(np.float64))
+            or safely(lambda: diagnose.finite_difference(got, diagnose.FUNCTIONS[name], x.astype(np.float64), exact=want)),
+        )
 
 
 # --- Task 01.4: compose_grad ----------------------------------------------------------------------
@@ -170,7 +203,7 @@ def sin_square_answer(learner):
     import sympy
 
     what = "sin_square_grad_symbolic()"
-    expr = symbolic_answer(learner.sin_square_grad_symbolic(), what=what)
+    expr = symbolic_answer(call(learner, "sin_square_grad_symbolic"), what=what)
     x = sympy.Symbol("x")
     others = expr.free_symbols - {x}
     if others:
@@ -215,7 +248,7 @@ def chain_rule_answer(learner):
     import sympy
 
     x, f, g = sympy.Symbol("x"), sympy.Function("f"), sympy.Function("g")
-    return symbolic_answer(learner.chain_rule_symbolic(), what="chain_rule_symbolic()"), x, f, g
+    return symbolic_answer(call(learner, "chain_rule_symbolic"), what="chain_rule_symbolic()"), x, f, g
 
 
 def concrete(expr, f, g, F: oracle.Elementary, G: oracle.Elementary):

@@ -10,7 +10,9 @@ The learner's graph is walked here through .inputs, never through their trace(),
 bug does not hide behind another's. Nodes the expression does not name (the constant in x - 1.0,
 the neg node inside a - b) have no torch twin; they are held to the rule explain() states: a node's
 gradient is the sum of local_grad x upstream_grad over the edges it feeds. When the numbers are those
-of a slip in harness/packs/graph/catalog.toml, the failure names it (a Diagnosis from that catalog).
+of a slip in harness/packs/graph/catalog.toml, the failure names it (a Diagnosis from that catalog):
+the structural slips here, the families (an op's value and local gradient, backward()'s walk) in
+harness/packs/graph/diagnoses.py.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ import pytest
 from hypothesis import given
 
 from harness.grading import tolerances as tol
-from harness.grading.checks import Diagnosis, KataFailure, describe, example_on_failure, expect_close, expect_scalar
+from harness.grading.checks import Diagnosis, KataFailure, describe, example_on_failure, expect_close, expect_scalar, numbers_apart, safely
 from harness.grading.diagnosing import known
 from harness.pictures.dot import Dot, DotError, parse as parse_dot
 from harness.grading.checks import NotImplementedYet
-from harness.packs.graph import oracle
+from harness.packs.graph import diagnoses, oracle
 from harness.grading.strategies import Expression, expression, expressions
 
 # The learner's op for each op name of an expression, called the way a learner's code would call it.
@@ -138,6 +140,7 @@ class Built:
     expr: Expression
     nodes: list
     where: dict[int, tuple[int, int | None]]  # id of an unnamed node -> (step it was made in, its number's slot)
+    learner: object  # the learner's module: diagnoses ask its trace() how it orders the nodes
     graph: Graph = field(init=False)
 
     @property
@@ -227,7 +230,7 @@ def build(learner, expr: Expression) -> Built:
             raise KataFailure(f"`{expr.code(k)}`: its .label cannot be set; keep label a plain attribute, as the stub's __init__ has it.") from None
         nodes.append(out)
         _claim(out, k, instr, nodes, where)
-    built = Built(expr, nodes, where)
+    built = Built(expr, nodes, where, learner)
     built.graph = Graph(nodes[-1], value_type, built.name)  # after Built: its messages name nodes
     return built
 
@@ -257,7 +260,10 @@ def check_values(built: Built, ev: oracle.Evaluation) -> None:
         got = expect_scalar(node.data, what=what)
         if built.expr.instr(k):
             what += f" (from `{built.expr.code(k)}`)"
-        expect_close(got, ev.values[k], what=what, rtol=tol.GRAPH_VALUE_RTOL, atol=tol.GRAPH_VALUE_ATOL)
+        instr = built.expr.instr(k)
+        single = instr is not None and len(instr.args) == 1 and type(instr.args[0]) is int
+        diagnose = (lambda: diagnoses.value_slip(instr.op, ev.values[instr.args[0]], got)) if single else None
+        expect_close(got, ev.values[k], what=what, rtol=tol.GRAPH_VALUE_RTOL, atol=tol.GRAPH_VALUE_ATOL, diagnose=diagnose)
 
 
 def check_structure(built: Built) -> None:
@@ -282,13 +288,19 @@ def check_structure(built: Built) -> None:
         if len(inputs) == len(numbers) and all(i.op == "" and not i.inputs and i.data == c for i, c in zip(inputs, numbers)):
             return
     expected = [built.name(n) for n in operands] + [f"Value({c!r})" for c in numbers]
-    got = [built.name(i) if built.index(i) is not None else f"Value({i.data!r}, op={i.op!r})" for i in built.graph.inputs[id(y)]]
+    inputs_all = built.graph.inputs[id(y)]
+    got = [built.name(i) if built.index(i) is not None else f"Value({i.data!r}, op={i.op!r})" for i in inputs_all]
     why = {
         "**": " The exponent is a plain number, not a node: x ** 3 has inputs (x,).",
         "+": " A number becomes a constant input node: Value(2.0), op ''.",
         "*": " A number becomes a constant input node: Value(2.0), op ''.",
     }.get(instr.op, "")
-    raise KataFailure(f"`{code}` should give y.inputs = ({', '.join(expected)}) in some order, but it is ({', '.join(got)}).{why}")
+    # A number left out of the inputs: only the operands that are nodes are there.
+    dropped = numbers and len(got) == len(operands) and all(any(i is n for i in inputs_all) for n in operands)
+    raise KataFailure(
+        f"`{code}` should give y.inputs = ({', '.join(expected)}) in some order, but it is ({', '.join(got)}).{why}",
+        known(KATA, "number_not_a_node") if dropped else None,
+    )
 
 
 def check_grads(built: Built, ev: oracle.Evaluation) -> None:
@@ -312,13 +324,17 @@ def _wrong_grad(built: Built, ev: oracle.Evaluation, node, got: float, want: flo
     """Why a node's grad disagrees with torch when every node after it agrees, and the likely mistake."""
     root, name = built.name(built.root), built.name(node)
     if node is built.root:
-        return KataFailure(f"After {root}.backward(), {root}.grad is {_num(got)}, but it should be 1: d{root}/d{root} = 1 is where the chain rule starts.")
-    head = f"After {root}.backward(), {built.attr(node, 'grad')} is {_num(got)}, but torch gives {_num(want)} (error {abs(got - want):.3g})."
+        return KataFailure(
+            f"After {root}.backward(), {root}.grad is {_num(got)}, but it should be 1: d{root}/d{root} = 1 is where the chain rule starts.",
+            known(KATA, "no_seed") if _close(got, 0.0) else None,
+        )
+    yours, theirs = numbers_apart(got, want)
+    head = f"After {root}.backward(), {built.attr(node, 'grad')} is {yours}, but torch gives {theirs} (error {abs(got - want):.3g})."
     users = built.graph.users[id(node)]
     if not users:
         return KataFailure(f"{head}\n{name} is not in {root}'s graph: no chain of .inputs leads from {root} to it.")
     distinct = list({id(u): u for u in users}.values())
-    diagnosis = _grad_mistake(built, ev, node, got, distinct)
+    diagnosis = safely(lambda: _grad_mistake(built, ev, node, got, distinct))  # it re-reads learner Values: never a verdict of its own
     if len(users) == 1:
         outer = built.name(users[0])
         should = (
@@ -337,11 +353,40 @@ def _wrong_grad(built: Built, ev: oracle.Evaluation, node, got: float, want: flo
     return KataFailure(f"{head}\n{why}", diagnosis)
 
 
+# A second graph for the walks that one graph cannot tell apart (x * x with = or with its first input
+# only): a and b each feed two nodes, one of them twice removed (a diamond).
+WALK_PROBE = expression({"a": 0.7, "b": -1.3}, {"s": ("+", "a", "b"), "p": ("*", "a", "s"), "y": ("*", "p", "b")})
+
+
+def _walks(built: Built) -> list[str]:
+    """What backward() left in the graph's grads: no seed at the root, or the walks of diagnoses.WALKS
+    that give them, here and (when several do) on WALK_PROBE too. A walk from the inputs up over a
+    trace() that lists the root first is trace()'s slip, not backward()'s."""
+    if _close(built.root.grad, 0.0):
+        return ["no_seed"]
+    walks = diagnoses.walks_matching(built.root, built.graph.nodes)
+    if len(walks) > 1:
+        probe = build(built.learner, WALK_PROBE)
+        probe.root.backward()
+        walks = [w for w in walks if w in diagnoses.walks_matching(probe.root, probe.graph.nodes)]
+    return ["reversed_order"] if walks == ["backward_order"] and _trace_starts_at_root(built.learner, built.root) else walks
+
+
+def _walk_mistake(built: Built) -> Diagnosis | None:
+    walks = _walks(built)
+    return known(KATA, walks[0]) if len(walks) == 1 else None
+
+
 def _grad_mistake(built: Built, ev: oracle.Evaluation, node, got: float, users: list) -> Diagnosis | None:
     """The catalog's slip whose numbers `got` is, when torch can check every one of the node's uses."""
     grads = {id(n): g for n, g in built.torch_grads(ev)}
     partials = [built.torch_partials(node, u, ev) if id(u) in grads else None for u in users]
-    if any(p is None for p in partials) or _close(got, 0.0):  # 0 is also what an unreached node has
+    walks = _walks(built)
+    if walks:  # one names it; several fit the same grads, and the shares below could only guess between them
+        return known(KATA, walks[0]) if len(walks) == 1 else None
+    if _close(got, 0.0):  # 0 is also what an unreached node has: from a user whose local gradients stop short?
+        return next((found for u in users if (found := diagnoses.local_grads_short(u, node)) is not None), None)
+    if any(p is None for p in partials):
         return None
     local = sum(sum(p) for p in partials)
     if _close(got, local) and not all(_close(grads[id(u)], 1.0) for u in users):
@@ -353,7 +398,14 @@ def _grad_mistake(built: Built, ev: oracle.Evaluation, node, got: float, users: 
     if outer is not None and outer.op in NOT_OWN_DERIVATIVE and not _close(grads[id(outer)], 0.0):
         if _close(got / grads[id(outer)], outer.data) and not _close(local, outer.data):
             return known(KATA, "value_as_derivative")
+    if outer is not None and len(partials[0]) == 1 and not _close(grads[id(outer)], 0.0):
+        k = built.index(outer)
+        instr = built.expr.instr(k) if k is not None else None
+        exponent = instr.args[1] if instr is not None and instr.op == "**" else None
+        slot = next(j for j, i in enumerate(outer.inputs) if i is node)
+        return diagnoses.local_slip(outer.op, [i.data for i in outer.inputs], slot, exponent, got / grads[id(outer)], local)
     return None
+
 
 
 def check_edges(built: Built, pairs: list[tuple], *, what: str) -> None:
@@ -392,7 +444,10 @@ def check_trace(learner, built: Built) -> None:
     position: dict[int, int] = {}
     for i, node in enumerate(nodes):
         if id(node) in position:
-            raise KataFailure(f"trace()'s nodes list {name(node)} twice (at {position[id(node)]} and {i}): each node once, even one used twice.")
+            raise KataFailure(
+                f"trace()'s nodes list {name(node)} twice (at {position[id(node)]} and {i}): each node once, even one used twice.",
+                known(KATA, "no_visited_set"),
+            )
         if id(node) not in built.graph.ids:
             raise KataFailure(f"trace()'s nodes include {name(node)}, which is not in {name(built.root)}'s graph.")
         position[id(node)] = i
@@ -465,17 +520,23 @@ def check_explain(learner, built: Built, ev: oracle.Evaluation) -> None:
             local_got = sum(r[2] for r in rows if (id(r[0]), id(r[1])) == pair)
             if not math.isclose(local_got, local_want, rel_tol=tol.GRAPH_GRAD_RTOL, abs_tol=tol.GRAPH_GRAD_ATOL):
                 several = built.graph.slots[pair] > 1
+                above = 1.0 if outer is root else expected.get(id(outer))
+                times = above is not None and not _close(above, 1.0) and _close(local_got, local_want * above)
                 raise KataFailure(
                     f"explain()'s local_grad for {name(inner)} -> {built.shown(outer)} is {_num(local_got)}{' in all' if several else ''},"
                     f" but torch gives {deriv(name(outer), name(inner))} = {_num(local_want)}"
-                    f"{' (both uses of ' + name(inner) + ' together)' if several else ''}."
+                    f"{' (both uses of ' + name(inner) + ' together)' if several else ''}.",
+                    known(KATA, "explain_local_times_upstream") if times else None,
                 )
         want = 1.0 if outer is root else expected.get(id(outer), shares[id(outer)])
         if not math.isclose(upstream, want, rel_tol=tol.GRAPH_GRAD_RTOL, abs_tol=tol.GRAPH_GRAD_ATOL):
             source = "torch's" if id(outer) in expected else "the sum of local_grad x upstream_grad over your steps out of it:"
             raise KataFailure(
                 f"explain()[{i}] ({name(inner)} -> {name(outer)}) has upstream_grad {_num(upstream)}, but {deriv(name(root), name(outer))}"
-                f" is {_num(want)} ({source} {built.attr(outer, 'grad')}): the upstream gradient is the gradient arriving at the outer node."
+                f" is {_num(want)} ({source} {built.attr(outer, 'grad')}): the upstream gradient is the gradient arriving at the outer node.",
+                known(KATA, "upstream_from_inner")
+                if id(inner) in expected and not _close(upstream, 0.0) and _close(upstream, expected[id(inner)])
+                else safely(lambda: _walk_mistake(built)),  # the grads explain()'s backward() left: its steps only copy them
             )
     for node_id, want in expected.items():
         if node_id in built.graph.ids and node_id != id(root) and not math.isclose(
@@ -607,18 +668,42 @@ def test_to_dot_is_a_digraph(learner):
         raise KataFailure(f"Graphviz's dot rejects to_dot()'s text:\n{run.stderr.strip()[:600]}")
 
 
+def torch_numbers(built: Built) -> dict[int, tuple[float, float]]:
+    """id of each Value -> (data, grad) as torch computes them: what its node in the drawing must show.
+    Not the learner's own .data and .grad, which their to_dot() may have changed (a second backward()
+    doubles every grad); a node torch has no twin for (the neg inside a - b) keeps the learner's."""
+    ev = oracle.evaluate(built.expr)
+    grads = {id(node): grad for node, grad in built.torch_grads(ev)}
+    return {
+        id(node): (ev.values[k] if (k := built.index(node)) is not None else node.data, grads.get(id(node), node.grad))
+        for node in built.graph.nodes
+    }
+
+
+def _dot_mistake(nodes: list, dot: Dot, numbers: dict[str, list[float]], truth: dict[int, tuple[float, float]]) -> Diagnosis | None:
+    """dot_digits: the drawing's nodes show every Value's numbers, but to one decimal only."""
+    coarse = lambda a, b: abs(a - b) <= 0.05 + 1e-9  # noqa: E731 - what one decimal shows
+    shown = [
+        any(coarse(a, data) and coarse(b, grad) for d in dot.nodes for i, a in enumerate(numbers[d]) for j, b in enumerate(numbers[d]) if i != j)
+        for data, grad in (truth[id(n)] for n in nodes)
+    ]
+    return known(KATA, "dot_digits") if all(shown) else None
+
+
 def match_dot_nodes(built: Built, dot: Dot) -> dict[int, str]:
-    """Which DOT node draws which Value: one whose label shows the Value's data and its grad (two numbers).
+    """Which DOT node draws which Value: one whose label shows the Value's data and its grad (two
+    numbers), both torch's.
 
     A label may fit several Values (y's "data -0.96 grad 1" fits a constant 1 whose grad is -0.96):
     each Value gets its own DOT node, preferring labels that also show the Value's label and op.
     """
     close = lambda a, b: abs(a - b) <= tol.GRAPH_DOT_LABEL_ATOL  # noqa: E731
     numbers = {d: [float(n) for n in _NUMBER.findall(dot.label(d))] for d in dot.nodes}
+    truth = torch_numbers(built)
 
     def fits(node, d: str) -> bool:
-        nums = numbers[d]
-        return any(close(a, node.data) and close(b, node.grad) for i, a in enumerate(nums) for j, b in enumerate(nums) if i != j)
+        nums, (data, grad) = numbers[d], truth[id(node)]
+        return any(close(a, data) and close(b, grad) for i, a in enumerate(nums) for j, b in enumerate(nums) if i != j)
 
     def score(node, d: str) -> int:
         return sum(1 for text in (node.label, node.op) if text and text in dot.label(d))
@@ -630,8 +715,9 @@ def match_dot_nodes(built: Built, dot: Dot) -> dict[int, str]:
         if not options:
             raise KataFailure(
                 f"For y = sin(x**2 + 1) at x = {tol.GRAPH_DOT_X:g}, after y.backward(), no node of to_dot()'s graph shows"
-                f" {built.name(node)}'s data {node.data:.4f} and grad {node.grad:.4f}. Label each node with its data and grad"
-                f" (2 decimals or more).\nYour labels:\n{labels}"
+                f" {built.name(node)}'s data {truth[id(node)][0]:.4f} and grad {truth[id(node)][1]:.4f} (torch's). Label each node"
+                f" with its data and grad (2 decimals or more), and leave the grads as backward() made them.\nYour labels:\n{labels}",
+                _dot_mistake(nodes, dot, numbers, truth),
             )
     best: tuple[int, list[str]] = (-1, [])
 
@@ -648,7 +734,8 @@ def match_dot_nodes(built: Built, dot: Dot) -> dict[int, str]:
     if not best[1]:
         raise KataFailure(
             f"to_dot()'s graph has fewer nodes showing a data and a grad than there are Values ({len(nodes)}): draw each Value once."
-            f"\nYour labels:\n{labels}"
+            f"\nYour labels:\n{labels}",
+            _dot_mistake(nodes, dot, numbers, truth),
         )
     return {id(node): d for node, d in zip(nodes, best[1])}
 

@@ -1,0 +1,94 @@
+"""Kata 02_backprop's hidden spec, graded in-process on submissions: what a learner reads for slips the
+catalog alone would not show (two at once, saturation, one no family explains).
+
+Wrong submissions are the reference with some lines replaced; harness/packs/backprop/catalog.toml
+holds the one-slip mistakes (tests/test_catalog.py proves each is named).
+"""
+
+from __future__ import annotations
+
+import re
+
+from conftest import failures, solution_source, verdicts
+
+from harness.grading import registry
+from harness.grading.checks import Diagnosis
+from harness.grading.diagnosing import together
+from harness.grading.text import split_diagnosis
+
+KATA = "02_backprop"
+PARAMS = ("W1", "b1", "W2", "b2")
+ALL_CHECKS = {
+    "test_init_params_keys_and_shapes",
+    "test_init_params_is_seeded",
+    "test_init_params_breaks_symmetry",
+    "test_forward_shape_and_range",
+    "test_forward_matches_torch",
+    "test_bce_loss_matches_torch",
+    "test_bce_loss_finite_at_0_and_1",
+    *(f"test_backward_matches_torch[{name}]" for name in PARAMS),
+    "test_backward_stays_right_when_the_output_saturates",
+    "test_backward_leaves_arguments_unchanged",
+    "test_train_one_step_is_gradient_descent",
+    "test_train_learns_xor",
+}
+
+
+def grade(submission, *replacements: tuple[str, str]) -> dict[str, str]:
+    source = solution_source(KATA)
+    for old, new in replacements:
+        assert source.count(old) == 1, old
+        source = source.replace(old, new)
+    return failures(verdicts(KATA, submission(KATA, source), ALL_CHECKS))
+
+
+def named(message: str) -> str | None:
+    found = re.search(r"^Likely mistake: (.*)$", message, re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def words(*mistakes: str) -> str:
+    """What a failure shows for these slips (together, when one gradient holds several)."""
+    return split_diagnosis(together([Diagnosis(m, registry.get(KATA).diagnoses[m]) for m in mistakes]).text)[0]
+
+
+def test_two_slips_at_once_keep_their_names_gradient_by_gradient(submission):
+    failed = grade(
+        submission,
+        ("dZ2 = (A2 - y) / n", "dZ2 = (A2 - y) * A2 * (1 - A2) / n"),
+        ("db1 = dZ1.sum(axis=0)", "db1 = dZ1.sum(axis=1)"),
+    )
+    for name in ("W1", "W2", "b2"):
+        assert named(failed[f"test_backward_matches_torch[{name}]"]) == words("sigmoid_derivative_twice")
+    # b1 holds both slips, and says both.
+    assert named(failed["test_backward_matches_torch[b1]"]) == words("sigmoid_derivative_twice", "bias_sum_wrong_axis")
+    assert words("sigmoid_derivative_twice", "bias_sum_wrong_axis") == (
+        "dZ2 has an extra factor A2 * (1 - A2), and the bias gradient is summed across the units instead of over the batch."
+    )
+
+
+def test_a_slip_no_family_explains_gets_no_name_but_the_other_slip_keeps_its_own(submission):
+    failed = grade(
+        submission,
+        ("dW1 = X.T @ dZ1  # (2, 3)", "dW1 = 2 * X.T @ dZ1"),
+        ("db2 = dZ2.sum(axis=0)", "db2 = dZ2.mean(axis=0)"),
+    )
+    assert named(failed["test_backward_matches_torch[W1]"]) is None
+    assert named(failed["test_backward_matches_torch[b2]"]) == words("bias_mean")
+    assert "test_backward_matches_torch[W2]" not in failed
+
+
+def test_the_unsimplified_chain_fails_only_where_the_output_saturates_and_is_named(submission):
+    failed = grade(submission, ("dZ2 = (A2 - y) / n", "dA2 = (-y / A2 + (1.0 - y) / (1.0 - A2)) / n\n    dZ2 = dA2 * A2 * (1.0 - A2)"))
+    assert set(failed) == {"test_backward_stays_right_when_the_output_saturates"}
+    message = failed["test_backward_stays_right_when_the_output_saturates"]
+    assert message.startswith("backward()['W1'] where the output saturates (A2 is exactly 1.0: Z2 near 40) contains nan")
+    assert named(message) == words("unsimplified_chain")
+    assert "The batch:\nN = 4" in message
+
+
+def test_an_eps_added_inside_the_log_is_fair(submission):
+    clipped = "p = np.clip(y_hat, EPS, 1.0 - EPS)\n    return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)))"
+    for eps in ("1e-7", "1e-8", "1e-15"):
+        added = f"return float(-np.mean(y * np.log(y_hat + {eps}) + (1.0 - y) * np.log(1.0 - y_hat + {eps})))"
+        assert grade(submission, (clipped, added)) == {}, eps
