@@ -73,13 +73,16 @@ def _column_softmax(Z: np.ndarray) -> np.ndarray:
 
 def _wrong_axis_softmaxes(Z: np.ndarray) -> list[np.ndarray]:
     """softmax normalised over the wrong axis: down each column, over the whole batch, or (when
-    N == C, where the shapes let it through) by the row sums broadcast along the columns."""
-    E = np.exp(Z - Z.max())
-    forms = [_column_softmax(Z), E / E.sum()]
-    if Z.shape[0] == Z.shape[1]:
-        F = np.exp(Z - Z.max(axis=1, keepdims=True))
-        forms.append(F / F.sum(axis=1)[None, :])
-    return forms
+    N == C, where the shapes let it through) by the row sums broadcast along the columns; with each
+    shift a learner may have used first (a shift only cancels along the axis it was taken over)."""
+    forms = []
+    for shift in (Z.max(axis=1, keepdims=True), Z.max(axis=0, keepdims=True), Z.max(), 0.0):
+        with np.errstate(over="ignore", invalid="ignore"):
+            E = np.exp(Z - shift)
+            forms += [E / E.sum(axis=0, keepdims=True), E / E.sum()]
+            if Z.shape[0] == Z.shape[1]:
+                forms.append(E / E.sum(axis=1)[None, :])
+    return [form for form in forms if np.isfinite(form).all()]
 
 
 def _right(got: Any, expected: Any, rtol: float, atol: float) -> bool:
@@ -174,6 +177,11 @@ def _grad_mistakes(logits: Logits) -> dict[str, np.ndarray | AnyOf]:
         "onehot_missing": head.P / n,
         "wrong_axis": AnyOf(tuple((P - onehot) / n for P in _wrong_axis_softmaxes(logits.Z))),
     }
+
+
+# Mistakes that change every gradient of backward() (a slip at dL/dZ2 reaches them all): each
+# gradient must be as predicted, never right, or a slip in one bias could take their name.
+EVERY_PARAM = frozenset(("missing_mean", "label_off_by_one", "sign_flipped", "jacobian_diagonal_only", "labels_as_floats", "onehot_missing", "wrong_axis", "mean_twice"))
 
 
 @quietly
@@ -308,7 +316,9 @@ def backward(learner, batch: Classifier, name: str) -> Diagnosis | None:
     candidates = {
         mistake: [
             [
-                AnyOf((case.net.grads[param], p[mistake][param])) if param in p[mistake] else case.net.grads[param]
+                p[mistake][param] if mistake in EVERY_PARAM
+                else AnyOf((case.net.grads[param], p[mistake][param])) if param in p[mistake]
+                else case.net.grads[param]
                 for case, p in zip(cases, predicted)
                 for param in PARAMS
             ]

@@ -55,6 +55,14 @@ def test_softmax_rows_are_probabilities(learner, data):
         worst = int(np.argmax(np.abs(sums - 1.0)))
         if abs(sums[worst] - 1.0) > tol.SOFTMAX_RTOL * P.shape[1]:
             raise KataFailure(f"Row {worst} of softmax(Z) sums to {sums[worst]:.10g}: each row (one sample's class probabilities) must sum to 1.")
+        # exp is increasing, so a larger logit gets a larger probability within its row.
+        for i, (z, p) in enumerate(zip(data.Z, P)):
+            order = np.argsort(z, kind="stable")
+            if not (np.diff(p[order]) > 0).all():
+                raise KataFailure(
+                    f"Row {i} of softmax(Z) does not keep the order of its logits: logits {np.round(z[order], 6).tolist()}"
+                    f" get probabilities {np.round(p[order], 6).tolist()}. A larger logit must get a larger probability."
+                )
 
 
 @given(data=logits())
@@ -112,12 +120,19 @@ def test_softmax_ce_grad_stable_at_1000(learner, data):
 
 @given(data=logits(shifted=True, spread=True))
 def test_loss_head_leaves_arguments_unchanged(learner, data):
+    # Only code that computes the right thing earns this point: a function returning zeros changes nothing.
+    expected = oracle.head(data.Z, data.labels)
     with example_on_failure(data):
-        for func in ("softmax", "cross_entropy", "softmax_ce_grad"):
+        for func, right, rtol, atol in (
+            ("softmax", expected.P, tol.SOFTMAX_RTOL, tol.SOFTMAX_ATOL),
+            ("cross_entropy", expected.loss, tol.CE_RTOL, tol.CE_ATOL),
+            ("softmax_ce_grad", expected.dZ, tol.SOFTMAX_GRAD_RTOL, tol.SOFTMAX_GRAD_ATOL),
+        ):
             Z, labels = data.copies()
-            args = (Z,) if func == "softmax" else (Z, labels)
-            getattr(learner, func)(*args)
+            got = getattr(learner, func)(*((Z,) if func == "softmax" else (Z, labels)))
             expect_unchanged({"Z": data.Z, "labels": data.labels}, {"Z": Z, "labels": labels}, func=f"{func}()")
+            what = f"{func}() (this check counts once it agrees with torch at logits near +-1000)"
+            expect_close(expect_scalar(got, what=what) if func == "cross_entropy" else expect_array(got, what=what, shape=data.Z.shape), right, what=what, rtol=rtol, atol=atol)
 
 
 # --- Task 04.4: the classifier -----------------------------------------------------------------
@@ -193,13 +208,21 @@ def test_backward_matches_torch(learner, name, batch):
 
 @given(batch=classifiers(max_n=8))
 def test_forward_backward_leave_arguments_unchanged(learner, batch):
+    # Only a forward and backward that agree with torch earn this point: returning zeros changes nothing.
+    expected = oracle.network(batch.X, batch.labels, batch.params)
     with example_on_failure(batch):
         X, labels, params = batch.copies()
-        _, cache = learner.forward(X, params)
+        Z2, cache = learner.forward(X, params)
         expect_unchanged({"X": batch.X, **batch.params}, {"X": X, **params}, func="forward()")
-        learner.backward(X, labels, params, cache)
+        grads = check_keys(learner.backward(X, labels, params, cache), what="backward()")
         before = {"X": batch.X, "labels": batch.labels, **batch.params}
         expect_unchanged(before, {"X": X, "labels": labels, **params}, func="backward()")
+        after = "(this check counts once it agrees with torch)"
+        Z2 = expect_array(Z2, what=f"forward()'s Z2 {after}", shape=expected.Z2.shape)
+        expect_close(Z2, expected.Z2, what=f"forward()'s Z2 {after}", rtol=tol.FORWARD_RTOL, atol=tol.FORWARD_ATOL)
+        for name in PARAMS:
+            grad = expect_array(grads[name], what=f"backward()[{name!r}] {after}", shape=batch.params[name].shape)
+            expect_close(grad, expected.grads[name], what=f"backward()[{name!r}] {after}", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
 
 
 # --- Task 04.5: training -----------------------------------------------------------------------
