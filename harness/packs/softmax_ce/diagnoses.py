@@ -125,15 +125,18 @@ def _loss_mistakes(logits: Logits) -> dict[str, list[float]]:
     """cross_entropy() under each loss mistake, in each form the slip takes."""
     head, n = oracle.head(logits.Z, logits.labels), len(logits.labels)
     p = _picked(head.P, logits.labels)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore"):  # a probability of 0.0 is what these mistakes meet
         logs_of_p = [np.log(p + eps) for eps in EPSILONS] + [np.log(np.maximum(p, eps)) for eps in EPSILONS]
-    column_logP = np.log(_column_softmax(logits.Z))
+        column_logP = np.log(_column_softmax(logits.Z))
     return {
         "missing_mean": [head.loss * n],
         "label_off_by_one": [-_picked(head.logP, logits.labels, -1).mean()],
         "wrong_axis": [-_picked(column_logP, logits.labels).mean()],
         "log_of_softmax": [-logs.mean() for logs in logs_of_p],
         "log_base": [head.loss / np.log(10.0), head.loss / np.log(2.0)],
+        "mean_over_classes": [head.loss / logits.Z.shape[1]],
+        "lse_drops_max": [head.loss - logits.Z.max(axis=1).mean()],
+        "label_index_block": [-head.logP[:, logits.labels].mean()],
     }
 
 
@@ -175,13 +178,14 @@ def _grad_mistakes(logits: Logits) -> dict[str, np.ndarray | AnyOf]:
         "jacobian_diagonal_only": onehot * (head.P - 1.0) / n,
         "labels_as_floats": (head.P - labels[:, None]) / n,
         "onehot_missing": head.P / n,
+        "mean_over_classes": head.dZ / c,
         "wrong_axis": AnyOf(tuple((P - onehot) / n for P in _wrong_axis_softmaxes(logits.Z))),
     }
 
 
 # Mistakes that change every gradient of backward() (a slip at dL/dZ2 reaches them all): each
 # gradient must be as predicted, never right, or a slip in one bias could take their name.
-EVERY_PARAM = frozenset(("missing_mean", "label_off_by_one", "sign_flipped", "jacobian_diagonal_only", "labels_as_floats", "onehot_missing", "wrong_axis", "mean_twice"))
+EVERY_PARAM = frozenset(("missing_mean", "label_off_by_one", "sign_flipped", "jacobian_diagonal_only", "labels_as_floats", "onehot_missing", "wrong_axis", "mean_over_classes", "mean_twice"))
 
 
 @quietly
@@ -292,6 +296,8 @@ def _mistaken_grads(case: Case) -> dict[str, dict[str, np.ndarray]]:
         "z1_in_dw2": {"W2": net.Z1.T @ net.dZ2},
         "relu_mask_missing": _through_hidden(case, net.dA1),
         "relu_mask_from_grad": _through_hidden(case, net.dA1 * (net.dA1 > 0)),
+        "relu_mask_times_activation": _through_hidden(case, net.dA1 * net.A1),
+        "bias_before_mask": {"b1": net.dA1.sum(axis=0)},
         "transposed_weight_grad": {"W1": grads["W1"].T, "W2": grads["W2"].T},
         "bias_not_summed": {"b1": net.dZ1, "b2": net.dZ2},
         "bias_sum_wrong_axis": {"b1": net.dZ1.sum(axis=1), "b2": net.dZ2.sum(axis=1)},
@@ -369,6 +375,9 @@ def train(learner, X: np.ndarray, labels: np.ndarray, *, hidden: int, lr: float,
     """Why two epochs of train() are not two steps of gradient descent, or why training does not
     learn: the first culprit among init_params, forward, cross_entropy, backward and train's loop."""
     D, C = X.shape[1], int(labels.max()) + 1
+    untrained, _ = learner.train(X.copy(), labels.copy(), hidden=hidden, epochs=0, lr=lr, seed=seed)
+    if np.shape(untrained["W2"]) == (hidden, C - 1):
+        return known(KATA, "classes_off_by_one")
     start = learner.init_params(D, hidden, C, np.random.default_rng(seed))
     if not _same(start, learner.init_params(D, hidden, C, np.random.default_rng(seed))):
         return init(learner)
