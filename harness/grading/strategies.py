@@ -500,15 +500,23 @@ def row_shifts(rng: np.random.Generator, n: int) -> np.ndarray:
 @st.composite
 def logits(draw, *, shifted: bool = False, spread: bool = False) -> Logits:
     """Logits in [-SOFTMAX_LOGIT_RANGE, SOFTMAX_LOGIT_RANGE] (or, with `spread`, a range drawn from
-    CE_SPREAD), each row moved by its own +-SOFTMAX_SHIFT when `shifted`; labels drawn uniformly."""
+    CE_SPREAD, and every other row's true class CE_GAP below the row's best), each row moved by its
+    own +-SOFTMAX_SHIFT when `shifted`; labels drawn uniformly."""
     n = draw(st.integers(min_value=1, max_value=tol.SOFTMAX_MAX_N))
     c = draw(st.integers(*tol.SOFTMAX_CLASSES))
     bound = float(draw(st.integers(*map(int, tol.CE_SPREAD)))) if spread else tol.SOFTMAX_LOGIT_RANGE
     rng = np.random.default_rng(draw(seeds))
-    Z = _uniform(rng, bound, (n, c), draw(decimals))
+    places = draw(decimals)
+    Z = _uniform(rng, bound, (n, c), places)
+    labels = rng.integers(0, c, size=n)
+    if spread:  # rows 0, 2, 4, ...: a true class whose probability is 0.0 in float64, whatever shrinks
+        rows = np.arange(0, n, 2)
+        gaps = _uniform(rng, 1.0, (len(rows),), places) * (tol.CE_GAP[1] - tol.CE_GAP[0]) / 2 + sum(tol.CE_GAP) / 2
+        Z[rows, labels[rows]] = -np.inf  # the gap is measured from the best of the other classes
+        Z[rows, labels[rows]] = Z[rows].max(axis=1) - gaps
     if shifted:
         Z = Z + row_shifts(rng, n)
-    return Logits(Z=Z, labels=rng.integers(0, c, size=n))
+    return Logits(Z=Z, labels=labels)
 
 
 @dataclass(frozen=True, repr=False)

@@ -250,6 +250,10 @@ SOFTMAX_SHIFT = 1000.0
 # 0.0 in float64, so a log taken of the softmax is -inf (or a clipped eps) while the log-sum-exp
 # gives the right loss. Spreads in this range, plus the row shifts above.
 CE_SPREAD = (100.0, 500.0)
+# In every other row the true class sits this far below the row's best logit: its probability,
+# e**-800 or less, is 0.0 in float64 (the smallest subnormal is ~e**-745), so every such example
+# tells log-sum-exp from log(softmax), and shrinking keeps it failing.
+CE_GAP = (800.0, 1000.0)
 
 # The classifier: D inputs, H hidden units and C classes drawn in these ranges; inputs and weights
 # on the scales of kata 02 (|X| <= 1.5, |W|, |b| <= 1), off the ReLU kink by KINK_MARGIN.

@@ -46,7 +46,10 @@ def head_probes() -> HeadProbes:
     n, c = tol.SOFTMAX_PROBE_N, tol.SOFTMAX_PROBE_SHAPE[2]
     Z = rng.uniform(-3.0, 3.0, size=(n, c))
     labels = np.arange(n) % c
-    spread = rng.uniform(-tol.CE_SPREAD[1], tol.CE_SPREAD[1], size=(n, c))
+    # Far apart: each true class 300-500 below logits up to 500, so its probability is at most
+    # e**-300 and, in most rows, below e**-745: 0.0 in float64.
+    spread = rng.uniform(0.0, tol.CE_SPREAD[1], size=(n, c))
+    spread[np.arange(n), labels] = -rng.uniform(300.0, tol.CE_SPREAD[1], size=n)
 
     def at(values: np.ndarray) -> Logits:
         return Logits(Z=values, labels=labels)
@@ -77,7 +80,7 @@ def _wrong_axis_softmaxes(Z: np.ndarray) -> list[np.ndarray]:
     shift a learner may have used first (a shift only cancels along the axis it was taken over)."""
     forms = []
     for shift in (Z.max(axis=1, keepdims=True), Z.max(axis=0, keepdims=True), Z.max(), 0.0):
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             E = np.exp(Z - shift)
             forms += [E / E.sum(axis=0, keepdims=True), E / E.sum()]
             if Z.shape[0] == Z.shape[1]:
@@ -114,6 +117,13 @@ def softmax(learner, data: Logits) -> Diagnosis | None:
         return unstable
     cases = [data, head_probes().plain]
     return identify(KATA, [call(c) for c in cases], {"wrong_axis": [[AnyOf(tuple(_wrong_axis_softmaxes(c.Z))) for c in cases]]})
+
+
+@quietly
+def shifted_in_place(before: np.ndarray, after: Any) -> Diagnosis | None:
+    """shift_in_place: the caller's Z came back moved by its rows' max (or the batch's): Z -= max."""
+    forms = (before - before.max(axis=1, keepdims=True), before - before.max())
+    return known(KATA, "shift_in_place") if matches(after, AnyOf(forms), rtol=tol.SOFTMAX_RTOL, atol=tol.SOFTMAX_ATOL) else None
 
 
 def _picked(logP: np.ndarray, labels: np.ndarray, offset: int = 0) -> np.ndarray:
@@ -183,9 +193,13 @@ def _grad_mistakes(logits: Logits) -> dict[str, np.ndarray | AnyOf]:
     }
 
 
-# Mistakes that change every gradient of backward() (a slip at dL/dZ2 reaches them all): each
-# gradient must be as predicted, never right, or a slip in one bias could take their name.
-EVERY_PARAM = frozenset(("missing_mean", "label_off_by_one", "sign_flipped", "jacobian_diagonal_only", "labels_as_floats", "onehot_missing", "wrong_axis", "mean_over_classes", "mean_twice"))
+# Mistakes that change every gradient they list (a slip at dL/dZ2 reaches all four, a wrong ReLU
+# derivative both W1 and b1): each must be as predicted, never right, or a slip in one bias alone
+# (bias_mean, bias_before_mask) could take their name.
+STRICT = frozenset((
+    "missing_mean", "label_off_by_one", "sign_flipped", "jacobian_diagonal_only", "labels_as_floats", "onehot_missing",
+    "wrong_axis", "mean_over_classes", "mean_twice", "relu_mask_missing", "relu_mask_from_grad", "relu_mask_times_activation",
+))  # fmt: skip
 
 
 @quietly
@@ -322,7 +336,7 @@ def backward(learner, batch: Classifier, name: str) -> Diagnosis | None:
     candidates = {
         mistake: [
             [
-                p[mistake][param] if mistake in EVERY_PARAM
+                p[mistake][param] if mistake in STRICT and param in p[mistake]
                 else AnyOf((case.net.grads[param], p[mistake][param])) if param in p[mistake]
                 else case.net.grads[param]
                 for case, p in zip(cases, predicted)
