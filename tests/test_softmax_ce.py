@@ -159,3 +159,15 @@ def test_a_classic_slip_is_named(submission):
     message = graded["test_softmax_ce_grad_matches_torch"]
     assert message is not None and "softmax_ce_grad(Z, labels) disagrees with torch" in message
     assert "Likely mistake: It is exactly N times torch's" in message, message
+
+
+# --- the kata in a mock interview ------------------------------------------------------------------
+def test_a_mock_with_the_kata_asks_its_own_questions_first(tmp_path):
+    from harness.practice import mock, mock_session
+
+    assert mock_session.pick_katas(45, 0, [KATA]) == [KATA]
+    mock_session.create(tmp_path / "session", [KATA], 45, 0, 3)
+    stub = registry.get(KATA).learner_file(tmp_path / "session")
+    assert stub.read_text() == registry.get(KATA).pristine_path.read_text() and stub.with_name("README.md").is_file()
+    own = ["softmax_ce_gradient", "subtract_the_max", "log_sum_exp", "why_not_mse_for_classification"]
+    assert [q["id"] for q in mock.questions([KATA])][: len(own)] == own
