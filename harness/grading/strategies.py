@@ -473,3 +473,84 @@ def mlps(draw, *, min_layers: int = 1, max_layers: int = tol.MLP_MAX_LAYERS, max
     assume(off_the_kink(X, params))
     Y = _uniform(rng, tol.X_RANGE, (n, widths[-1]), places)
     return Mlp(X=X, Y=Y, params=params)
+
+
+# --- Kata 04_softmax_ce ---
+@dataclass(frozen=True, repr=False)
+class Logits:
+    """Kata 04 loss-head inputs: logits Z (N, C) and integer labels (N,)."""
+
+    Z: np.ndarray
+    labels: np.ndarray
+
+    def copies(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.Z.copy(), self.labels.copy()
+
+    def __repr__(self) -> str:
+        return f"N, C = {self.Z.shape}\nZ = {_fmt(self.Z)}\nlabels = {_fmt(self.labels)}"
+
+
+def row_shifts(rng: np.random.Generator, n: int) -> np.ndarray:
+    """(n, 1) shifts of +-SOFTMAX_SHIFT, alternating row by row (from a random sign), so any batch of
+    two rows or more has both: overflow above, and underflow to 0 / 0 below."""
+    first = rng.choice([-1.0, 1.0])
+    return (first * tol.SOFTMAX_SHIFT * (-1.0) ** np.arange(n))[:, None]
+
+
+@st.composite
+def logits(draw, *, shifted: bool = False, spread: bool = False) -> Logits:
+    """Logits in [-SOFTMAX_LOGIT_RANGE, SOFTMAX_LOGIT_RANGE] (or, with `spread`, a range drawn from
+    CE_SPREAD, and every other row's true class CE_GAP below the row's best), each row moved by its
+    own +-SOFTMAX_SHIFT when `shifted`; labels drawn uniformly."""
+    n = draw(st.integers(min_value=1, max_value=tol.SOFTMAX_MAX_N))
+    c = draw(st.integers(*tol.SOFTMAX_CLASSES))
+    bound = float(draw(st.integers(*map(int, tol.CE_SPREAD)))) if spread else tol.SOFTMAX_LOGIT_RANGE
+    rng = np.random.default_rng(draw(seeds))
+    places = draw(decimals)
+    Z = _uniform(rng, bound, (n, c), places)
+    labels = rng.integers(0, c, size=n)
+    if spread:  # rows 0, 2, 4, ...: a true class whose probability is 0.0 in float64, whatever shrinks
+        rows = np.arange(0, n, 2)
+        gaps = _uniform(rng, 1.0, (len(rows),), places) * (tol.CE_GAP[1] - tol.CE_GAP[0]) / 2 + sum(tol.CE_GAP) / 2
+        Z[rows, labels[rows]] = -np.inf  # the gap is measured from the best of the other classes
+        Z[rows, labels[rows]] = Z[rows].max(axis=1) - gaps
+    if shifted:
+        Z = Z + row_shifts(rng, n)
+    return Logits(Z=Z, labels=labels)
+
+
+@dataclass(frozen=True, repr=False)
+class Classifier:
+    """Kata 04 network inputs: X (N, D), integer labels (N,) and params of a D -> H -> C network."""
+
+    X: np.ndarray
+    labels: np.ndarray
+    params: dict[str, np.ndarray]
+
+    def copies(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        return self.X.copy(), self.labels.copy(), {k: v.copy() for k, v in self.params.items()}
+
+    def __repr__(self) -> str:
+        lines = [f"N, D = {self.X.shape}", f"X = {_fmt(self.X)}", f"labels = {_fmt(self.labels)}"]
+        return "\n".join(lines + [f"{name} = {_fmt(value)}" for name, value in self.params.items()])
+
+
+@st.composite
+def classifiers(draw, max_n: int = tol.CLASSIFIER_MAX_N) -> Classifier:
+    """A batch and params of a D -> H -> C network, off the ReLU kink (as kata 02's batches())."""
+    n = draw(st.integers(min_value=1, max_value=max_n))
+    d, h, c = draw(st.integers(*tol.CLASSIFIER_D)), draw(st.integers(*tol.CLASSIFIER_H)), draw(st.integers(*tol.CLASSIFIER_C))
+    rng = np.random.default_rng(draw(seeds))
+    places = draw(decimals)
+    bound = tol.CLASSIFIER_RANGE
+    X = _uniform(rng, tol.X_RANGE, (n, d), places)
+    params = {
+        "W1": _uniform(rng, bound, (d, h), places),
+        "b1": _uniform(rng, bound, (h,), places),
+        "W2": _uniform(rng, bound, (h, c), places),
+        "b2": _uniform(rng, bound, (c,), places),
+    }
+    if places is not None:  # off the grid Z1 lands on, as in batches()
+        params["b1"] = np.round(params["b1"] + 0.5 * 10.0 ** (-2 * places), 2 * places + 1)
+    assume(np.abs(X @ params["W1"] + params["b1"]).min() > tol.KINK_MARGIN)
+    return Classifier(X=X, labels=rng.integers(0, c, size=n), params=params)

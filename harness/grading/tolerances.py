@@ -243,3 +243,64 @@ VANISH_RATIO = 0.05
 # 1 there, and 1 - tanh(Z)**2 (>= 2.4e-5) loses at most ~1e-11 relative to cancellation, far inside
 # GRAD_RTOL; every correct spelling (sech**2, exp forms, s * (1 - s)) agrees with torch.
 ACT_RANGE = (-6.0, 6.0)
+
+# --- Kata 04_softmax_ce ---
+# Probabilities and losses: every stable spelling (shift by the row's max, its mean or any constant;
+# exp(Z - logsumexp); np.logaddexp.reduce; log-softmax then pick, or logsumexp minus the picked logit)
+# agrees with torch to ~1e-13 relative on the ranges below, the worst being a loss of a few hundred
+# computed as a difference of logits of ~1000. 1e-9 leaves a wide margin and is far below any real
+# mistake (a missing 1/N at N = 2 is 50%, a label off by one changes the loss by O(1)).
+SOFTMAX_RTOL = 1e-9
+SOFTMAX_ATOL = 1e-12
+CE_RTOL = 1e-9
+CE_ATOL = 1e-12
+# dL/dZ and the network's gradients: the full Jacobian product (diag(P) - P P^T) @ dL/dP divides by
+# the true class's probability, down to ~3e-10 at |Z| <= SOFTMAX_LOGIT_RANGE with 6 classes, and
+# multiplies it back: ~1e-12 relative. The gradient tolerance of kata 02 serves with a wide margin.
+SOFTMAX_GRAD_RTOL = GRAD_RTOL
+SOFTMAX_GRAD_ATOL = GRAD_ATOL
+
+# Logits for the plain checks are drawn in [-10, 10]: no probability underflows (the smallest is
+# ~e**-20 / 6), so the unsimplified Jacobian form and a softmax without a max shift are exact there,
+# and only the stability checks below tell stable code from unstable.
+SOFTMAX_LOGIT_RANGE = 10.0
+SOFTMAX_MAX_N = 32
+SOFTMAX_CLASSES = (2, 6)
+# Stability: the same logits with every row moved by its own +1000 or -1000, where np.exp overflows
+# to inf (or underflows every entry to 0) unless the row's max is subtracted first. A row's own
+# shift, not one for the whole batch: subtracting the batch's max leaves the -1000 rows at 0 / 0.
+SOFTMAX_SHIFT = 1000.0
+# cross_entropy with logits hundreds apart: the true class's probability can be e**-1000, which is
+# 0.0 in float64, so a log taken of the softmax is -inf (or a clipped eps) while the log-sum-exp
+# gives the right loss. Spreads in this range, plus the row shifts above.
+CE_SPREAD = (100.0, 500.0)
+# In every other row the true class sits this far below the row's best logit: its probability,
+# e**-800 or less, is 0.0 in float64 (the smallest subnormal is ~e**-745), so every such example
+# tells log-sum-exp from log(softmax), and shrinking keeps it failing.
+CE_GAP = (800.0, 1000.0)
+
+# The classifier: D inputs, H hidden units and C classes drawn in these ranges; inputs and weights
+# on the scales of kata 02 (|X| <= 1.5, |W|, |b| <= 1), off the ReLU kink by KINK_MARGIN.
+CLASSIFIER_D = (1, 4)
+CLASSIFIER_H = (1, 6)
+CLASSIFIER_C = (2, 5)
+CLASSIFIER_MAX_N = 32
+CLASSIFIER_RANGE = 1.0
+
+# Kata 04's probe (like kata 02's): fixed inputs every diagnosis also runs besides the shrunk failing
+# example, N = 8 rows over 3 classes with every class present and every hidden unit on for some rows
+# and off for others, so that a missing 1/N, a label off by one or a missing mask show.
+SOFTMAX_PROBE_N = 8
+SOFTMAX_PROBE_SHAPE = (3, 4, 3)  # D, H, C
+SOFTMAX_PROBE_SEED = 20241130
+
+# Training on a three-class spiral (one turn per arm, 60 points per class, seed 2024): the reference
+# reaches 100% on seeds 0-4 in ~0.05 s each; an init as small as N(0, 0.01) still reaches 96% on its
+# best seed, a linear model ~50%. Best of 5 seeds, like kata 02.
+SPIRAL_POINTS_PER_CLASS = 60
+SPIRAL_SEED = 2024
+SOFTMAX_TRAIN_HIDDEN = 32
+SOFTMAX_TRAIN_EPOCHS = 1000
+SOFTMAX_TRAIN_LR = 1.0
+SOFTMAX_TRAIN_SEEDS = (0, 1, 2, 3, 4)
+SOFTMAX_TRAIN_MIN_ACCURACY = 0.9

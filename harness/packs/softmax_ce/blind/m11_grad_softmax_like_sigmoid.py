@@ -1,0 +1,118 @@
+"""MISTAKE: softmax_ce_grad uses only the diagonal of the softmax Jacobian, p(1 - p) as if it were a sigmoid, dropping the cross terms -p_a p_b.
+
+NumPy only: no torch, no autograd. The prompt is in README.md beside this file.
+
+Conventions (the spec checks each one):
+  * rows are samples: Z (logits) and X are (N, C) and (N, D); labels is (N,) of ints in 0..C-1;
+  * params is a dict: "W1" (D, H), "b1" (H,), "W2" (H, C), "b2" (C,), sizes taken from the arrays;
+  * the network is  Z1 = X @ W1 + b1,  A1 = relu(Z1),  Z2 = A1 @ W2 + b2  (Z2: the logits);
+  * the loss is the MEAN cross-entropy over the batch, and gradients are of that mean;
+  * softmax and cross_entropy are numerically stable (logits of +-1000 give finite, correct answers);
+  * no function modifies the arrays it is given (build new ones).
+
+Run `pytest katas/04_softmax_ce` to be graded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+# --- Task 04.1: softmax ------------------------------------------------------------------------
+def softmax(Z: np.ndarray) -> np.ndarray:
+    """Z (N, C) logits -> P (N, C): P[i, j] = exp(Z[i, j]) / sum_k exp(Z[i, k]), row by row.
+
+    Must stay finite and correct for logits as large as +-1000.
+    """
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# --- Task 04.2: cross-entropy ------------------------------------------------------------------
+def cross_entropy(Z: np.ndarray, labels: np.ndarray) -> float:
+    """Mean over the batch of -log softmax(Z)[i, labels[i]]; Z (N, C) logits, labels (N,) ints.
+
+    Must stay finite and correct when the true class's probability underflows to 0 in float64.
+    """
+    m = Z.max(axis=1)
+    log_norm = m + np.log(np.exp(Z - m[:, None]).sum(axis=1))
+    true_logit = Z[np.arange(len(labels)), labels]
+    return float(np.mean(log_norm - true_logit))
+
+
+# --- Task 04.3: gradient of the loss w.r.t. the logits -----------------------------------------
+def softmax_ce_grad(Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """dL/dZ (N, C), where L = cross_entropy(Z, labels) is the mean over the batch."""
+    N, C = Z.shape
+    P = softmax(Z)
+    # dL/dP: only the true class's probability enters the loss, L = -1/N sum_i log P[i, y_i]
+    dP = np.zeros((N, C))
+    rows = np.arange(N)
+    dP[rows, labels] = -1.0 / (N * P[rows, labels])
+    # softmax Jacobian per row: J[i, a, b] = dP[i, a] / dZ[i, b] = P[i, a] (delta_ab - P[i, b])
+    return dP * P * (1.0 - P)
+
+
+# --- Task 04.4: the classifier -----------------------------------------------------------------
+def init_params(D: int, H: int, C: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random initial weights drawn from `rng`: {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}.
+
+    The same rng seed must give the same params, and the H hidden units must not start identical.
+    """
+    params = {}
+    params["W1"] = rng.normal(size=(D, H)) / np.sqrt(D)
+    params["b1"] = np.zeros(H)
+    params["W2"] = rng.normal(size=(H, C)) / np.sqrt(H)
+    params["b2"] = np.zeros(C)
+    return params
+
+
+def forward(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
+    """X (N, D) -> (Z2, cache): the logits Z2 = relu(X @ W1 + b1) @ W2 + b2, shape (N, C).
+
+    cache holds whatever backward() needs (for example Z1, A1, Z2).
+    """
+    Z1 = X @ params["W1"] + params["b1"]
+    A1 = np.maximum(0, Z1)
+    Z2 = A1 @ params["W2"] + params["b2"]
+    return Z2, {"Z1": Z1, "A1": A1, "Z2": Z2}
+
+
+def backward(X: np.ndarray, labels: np.ndarray, params: dict, cache: dict) -> dict[str, np.ndarray]:
+    """Gradients of the mean cross-entropy: {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}.
+
+    cache is what forward(X, params) returned; labels is (N,) ints.
+    """
+    dZ2 = softmax_ce_grad(cache["Z2"], labels)
+    dW2 = cache["A1"].T @ dZ2
+    db2 = np.sum(dZ2, axis=0)
+    dA1 = dZ2 @ params["W2"].T
+    dZ1 = dA1.copy()
+    dZ1[cache["Z1"] <= 0] = 0.0
+    dW1 = X.T @ dZ1
+    db1 = np.sum(dZ1, axis=0)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+# --- Task 04.5: training -----------------------------------------------------------------------
+def train(
+    X: np.ndarray, labels: np.ndarray, *, hidden: int = 32, epochs: int = 1000, lr: float = 1.0, seed: int = 0
+) -> tuple[dict, list[float]]:
+    """Full-batch gradient descent from init_params(D, hidden, C, np.random.default_rng(seed)).
+
+    D = X.shape[1], C = labels.max() + 1. Each epoch: forward, record the loss, backward, then
+    params <- params - lr * grads. Returns (trained params, list of the `epochs` losses, each
+    taken before that epoch's update).
+    """
+    N, D = X.shape
+    C = labels.max() + 1
+    params = init_params(D, hidden, C, np.random.default_rng(seed))
+    params = {k: v.copy() for k, v in params.items()}
+    losses = []
+    for epoch in range(epochs):
+        Z2, cache = forward(X, params)
+        losses.append(cross_entropy(Z2, labels))
+        grads = backward(X, labels, params, cache)
+        for k in params:
+            params[k] -= lr * grads[k]
+    return params, losses

@@ -1,0 +1,111 @@
+"""MISTAKE: forward returns softmax probabilities instead of the logits Z2 (and backward still treats the cached logits correctly).
+
+NumPy only: no torch, no autograd. The prompt is in README.md beside this file.
+
+Conventions (the spec checks each one):
+  * rows are samples: Z (logits) and X are (N, C) and (N, D); labels is (N,) of ints in 0..C-1;
+  * params is a dict: "W1" (D, H), "b1" (H,), "W2" (H, C), "b2" (C,), sizes taken from the arrays;
+  * the network is  Z1 = X @ W1 + b1,  A1 = relu(Z1),  Z2 = A1 @ W2 + b2  (Z2: the logits);
+  * the loss is the MEAN cross-entropy over the batch, and gradients are of that mean;
+  * softmax and cross_entropy are numerically stable (logits of +-1000 give finite, correct answers);
+  * no function modifies the arrays it is given (build new ones).
+
+Run `pytest katas/04_softmax_ce` to be graded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _log_softmax(Z: np.ndarray) -> np.ndarray:
+    shifted = Z - Z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+# --- Task 04.1: softmax ------------------------------------------------------------------------
+def softmax(Z: np.ndarray) -> np.ndarray:
+    """Z (N, C) logits -> P (N, C): P[i, j] = exp(Z[i, j]) / sum_k exp(Z[i, k]), row by row.
+
+    Must stay finite and correct for logits as large as +-1000.
+    """
+    return np.exp(_log_softmax(Z))
+
+
+# --- Task 04.2: cross-entropy ------------------------------------------------------------------
+def cross_entropy(Z: np.ndarray, labels: np.ndarray) -> float:
+    """Mean over the batch of -log softmax(Z)[i, labels[i]]; Z (N, C) logits, labels (N,) ints.
+
+    Must stay finite and correct when the true class's probability underflows to 0 in float64.
+    """
+    Y = np.eye(Z.shape[1])[labels]
+    return float(-(Y * _log_softmax(Z)).sum() / Z.shape[0])
+
+
+# --- Task 04.3: gradient of the loss w.r.t. the logits -----------------------------------------
+def softmax_ce_grad(Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """dL/dZ (N, C), where L = cross_entropy(Z, labels) is the mean over the batch."""
+    Y = np.eye(Z.shape[1])[labels]
+    return (softmax(Z) - Y) / Z.shape[0]
+
+
+# --- Task 04.4: the classifier -----------------------------------------------------------------
+def init_params(D: int, H: int, C: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random initial weights drawn from `rng`: {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}.
+
+    The same rng seed must give the same params, and the H hidden units must not start identical.
+    """
+    bound1 = np.sqrt(6.0 / D)
+    bound2 = np.sqrt(6.0 / H)
+    W1 = rng.uniform(-bound1, bound1, (D, H))
+    W2 = rng.uniform(-bound2, bound2, (H, C))
+    return dict(W1=W1, b1=np.zeros(H), W2=W2, b2=np.zeros(C))
+
+
+def forward(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
+    """X (N, D) -> (Z2, cache): the logits Z2 = relu(X @ W1 + b1) @ W2 + b2, shape (N, C).
+
+    cache holds whatever backward() needs (for example Z1, A1, Z2).
+    """
+    Z1 = X @ params["W1"] + params["b1"]
+    mask = Z1 >= 0
+    A1 = Z1 * mask
+    Z2 = A1 @ params["W2"] + params["b2"]
+    return softmax(Z2), (mask, A1, Z2)
+
+
+def backward(X: np.ndarray, labels: np.ndarray, params: dict, cache: dict) -> dict[str, np.ndarray]:
+    """Gradients of the mean cross-entropy: {"W1": (D, H), "b1": (H,), "W2": (H, C), "b2": (C,)}.
+
+    cache is what forward(X, params) returned; labels is (N,) ints.
+    """
+    mask, A1, Z2 = cache
+    dZ2 = softmax_ce_grad(Z2, labels)
+    dZ1 = (dZ2 @ params["W2"].T) * mask
+    return {
+        "W1": X.T @ dZ1,
+        "b1": dZ1.sum(0),
+        "W2": A1.T @ dZ2,
+        "b2": dZ2.sum(0),
+    }
+
+
+# --- Task 04.5: training -----------------------------------------------------------------------
+def train(
+    X: np.ndarray, labels: np.ndarray, *, hidden: int = 32, epochs: int = 1000, lr: float = 1.0, seed: int = 0
+) -> tuple[dict, list[float]]:
+    """Full-batch gradient descent from init_params(D, hidden, C, np.random.default_rng(seed)).
+
+    D = X.shape[1], C = labels.max() + 1. Each epoch: forward, record the loss, backward, then
+    params <- params - lr * grads. Returns (trained params, list of the `epochs` losses, each
+    taken before that epoch's update).
+    """
+    rng = np.random.default_rng(seed)
+    params = init_params(X.shape[1], hidden, labels.max() + 1, rng)
+    losses = []
+    for _ in range(epochs):
+        probs, cache = forward(X, params)
+        grads = backward(X, labels, params, cache)
+        losses.append(cross_entropy(cache[2], labels))
+        params = {k: params[k] - lr * grads[k] for k in params}
+    return params, losses
