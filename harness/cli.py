@@ -507,7 +507,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--questions", type=int, default=3, metavar="K", help="conceptual questions after the code (default %(default)s, 0 skips)")
     c.add_argument("--dir", metavar="DIR", help="where session folders go (default: mock-sessions/)")
     c.add_argument("--resume", nargs="?", const=True, metavar="FOLDER", help="continue the last unfinished session (or FOLDER)")
-    c = sub.add_parser("draw", help="draw a kata's picture (kata 03: your graph of y = sin(x**2 + 1) beside torch's), PNG and SVG")
+    c = sub.add_parser("draw", help="draw a kata's picture, PNG and SVG (03: your graph beside torch's; 04: decision regions; 05: error by step; 06: gradient flow)")
     c.add_argument("id", nargs="?", default="03_graph", metavar="ID", help="the kata to draw (default %(default)s)")
     c.add_argument("--impl", metavar="DIR", help="draw DIR/<id>/<module>.py instead of katas/")
     c.add_argument("--out", metavar="DIR", help="where to write the pictures (default: the kata's own folder, e.g. graph-drawings/)")
