@@ -88,7 +88,7 @@ def test_grade_a_buggy_submission_fails_in_the_learners_words(impl, db):
     assert "\ntest_backward_matches_torch[W2]:\n  Likely mistake: Every gradient is exactly N times torch's (N = batch size)." in out
     assert out.count("Smallest failing example") == 1  # the four gradients' shared example, once
     assert "Smallest failing example (the same for 4 failing checks):\n  N = " in out
-    assert out.endswith("8 of 14 checks pass, score 8/19. First to fix: test_backward_matches_torch[W1].\nTotal 8/19: 0 of 1 katas pass.\n")
+    assert out.endswith("8 of 15 checks pass, score 8/20. First to fix: test_backward_matches_torch[W1].\nTotal 8/20: 0 of 1 katas pass.\n")
     assert "test_forward_matches_torch" not in out  # the forward pass is right: not listed
     assert "Traceback" not in out and "site-packages" not in out
     assert re.search(r"^Total \d+/\d+: 0 of 1 katas pass\.$", out, flags=re.M)
@@ -276,7 +276,7 @@ def test_the_board_times_an_attempt_from_its_start_and_points_on_after_a_pass(cl
     clone.learner_file().write_text(REFERENCE)
     board = clone()
     row = board_row(board.stdout, KATA.id)
-    assert row[1:3] == ["passing", "19/19"]
+    assert row[1:3] == ["passing", "20/20"]
     assert re.fullmatch(r"0:0[1-9]|0:[1-5]\d", row[3]), row  # from the file's start to this pass, not 0:00
     assert row[5].startswith("passed; next: 03_graph"), row  # the next kata that does not pass
     assert board_row(board.stdout, "01_chain_rule")[3] == "-"

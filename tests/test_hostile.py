@@ -1,7 +1,7 @@
 """Hostile submissions, graded on the real paths: what a cheating or malicious file earns, and what it harms.
 
 Every hostile submission here is an honest part (code a learner could hand in: here the reference
-with backward() unfinished, worth 7 of 19) plus an attack, and the rule for each is the same:
+with backward() unfinished, worth 7 of 20) plus an attack, and the rule for each is the same:
 
   * it earns EXACTLY what its honest part earns, check by check (no point more, none less);
   * honest classmates graded beside it earn what they earn alone;
@@ -66,7 +66,7 @@ MODULE = "EPS = 1e-12"
 UNFINISHED = '    raise NotImplementedError("backward() is not implemented yet (Task 02.4)")\n'
 assert REFERENCE.count(BACKWARD) == 1 and REFERENCE.count(MODULE) == 1, "the reference changed: update the anchors"
 # The honest part of most hostile submissions: all correct but backward(), which is not written yet
-# (so train() fails too). Worth init_params 3 + forward 2 + bce_loss 2 = 7 of 19.
+# (so train() fails too). Worth init_params 3 + forward 2 + bce_loss 2 = 7 of 20.
 HONEST = REFERENCE.replace(BACKWARD, UNFINISHED + BACKWARD)
 HONEST_POINTS = 7
 BUGGY = REFERENCE.replace("dZ2 = (A2 - y) / n", "dZ2 = A2 - y")  # an honest classmate's mistake: the missing 1/N
@@ -630,7 +630,7 @@ def test_plain_pytest_honest_baseline(background):
     run = background.result("honest")
     print(f"\n{run.describe()}")
     assert run.returncode == 1, run.output[-3000:]
-    assert _summary(run) == f"7 of 14 checks pass, score {HONEST_POINTS}/19."
+    assert _summary(run) == f"7 of 15 checks pass, score {HONEST_POINTS}/20."
 
 
 def test_plain_pytest_os_exit_at_import_is_no_pass(background):
@@ -638,7 +638,7 @@ def test_plain_pytest_os_exit_at_import_is_no_pass(background):
     print(f"\n{run.describe()}")
     assert run.returncode != 0, run.output[-3000:]
     assert run.returncode == 1, run.output[-3000:]
-    assert _summary(run) == "0 of 14 checks pass, score 0/19."
+    assert _summary(run) == "0 of 15 checks pass, score 0/20."
     _failures(run)
     assert re.search(r"\b14 (failed|errors?)\b", _last_line(run)), _last_line(run)
     assert "exited the interpreter (exit status 0: os._exit()?)" in run.output, run.output[-3000:]
@@ -648,7 +648,7 @@ def test_plain_pytest_os_exit_in_atexit_is_no_pass(background):
     run = background.result("exit in atexit")
     print(f"\n{run.describe()}")
     assert run.returncode == 1, run.output[-3000:]
-    assert _summary(run) == f"7 of 14 checks pass, score {HONEST_POINTS}/19."
+    assert _summary(run) == f"7 of 15 checks pass, score {HONEST_POINTS}/20."
     _failures(run)
     assert re.search(r"\b7 failed\b", _last_line(run)) and "7 passed" in _last_line(run), _last_line(run)
     assert "backward() is not implemented yet" in run.output
@@ -660,7 +660,7 @@ def test_plain_pytest_hangs_no_alarm_can_stop_end_in_bounded_time_naming_the_fun
     assert not run.timed_out and run.duration < BOUNDED_S, run.describe()
     assert run.returncode == 1, run.output[-3000:]
     # forward() is the honest part: its two checks, and nothing else.
-    assert _summary(run) == "2 of 14 checks pass, score 2/19.", run.output[-3000:]
+    assert _summary(run) == "2 of 15 checks pass, score 2/20.", run.output[-3000:]
     failures = _failures(run)
     expected = {
         "test_init_params_keys_and_shapes": "init_params()",  # SIGALRM ignored and blocked, then a loop
@@ -682,7 +682,7 @@ def test_plain_pytest_20_mb_of_prints_per_call_stay_out_of_the_grader(background
     honest, run = background.result("honest"), background.result("printing")
     print(f"\nhonest: {honest.describe()}\nprinting 20 MB per call: {run.describe()}; output {len(run.output)} characters")
     assert run.returncode == 1, run.output[-3000:]
-    assert _summary(run) == f"7 of 14 checks pass, score {HONEST_POINTS}/19."
+    assert _summary(run) == f"7 of 15 checks pass, score {HONEST_POINTS}/20."
     assert run.max_rss < MAX_RSS, f"the grader grew to {run.max_rss / 2**20:.0f} MiB (honest run: {honest.max_rss / 2**20:.0f} MiB)"
     assert len(run.output) < 2**20, f"the learner's prints reached the terminal: {len(run.output)} characters"
     assert "Your output (its last lines):\n" in run.output, run.output[-3000:]

@@ -67,8 +67,8 @@ def test_a_whole_session_in_a_terminal(tmp_path):
     child.expect("Report:")
     child.expect(pexpect.EOF)
     report = (folder / "report.md").read_text()
-    assert "**Total: 18/19**" in report  # 19 for the code, minus 1 for the hint
-    assert "| 02_backprop | 18/19 |" in report and "| never |" not in report
+    assert "**Total: 19/20**" in report  # 20 for the code, minus 1 for the hint
+    assert "| 02_backprop | 19/20 |" in report and "| never |" not in report
     assert "Every check passed at the deadline." in report
     assert "The chain rule composes the derivatives of the layers." in report
     assert "**Self-rating:** 2/2" in report and "**Self-rating:** 1/2" in report
@@ -78,10 +78,10 @@ def test_a_whole_session_in_a_terminal(tmp_path):
     assert "Your code at the deadline, as a diff against the stub:" in report and "\n+def sigmoid(" in report
     assert "Why is the chain rule essential in neural networks?" in report
     html = (folder / "report.html").read_text()
-    assert "<strong>Total: 18/19</strong>" in html and "Backprop multiplies local gradients" in html
+    assert "<strong>Total: 19/20</strong>" in html and "Backprop multiplies local gradients" in html
     # The practice file in katas/ was never touched, and the session is in the history.
     history = pexpect.run(f"{KATA} history", cwd=str(ROOT), env={**os.environ, "KATA_DB": str(tmp_path / "db.sqlite3"), "NO_COLOR": "1"}, encoding="utf-8")
-    assert "Mock interviews" in history and "18/19" in history
+    assert "Mock interviews" in history and "19/20" in history
 
 
 def test_an_interrupted_session_resumes(tmp_path):
@@ -101,7 +101,7 @@ def test_an_interrupted_session_resumes(tmp_path):
     resumed.expect("Report:")
     resumed.expect(pexpect.EOF)
     report = (folder / "report.md").read_text()
-    assert "**Total: 19/19**" in report
+    assert "**Total: 20/20**" in report
 
 
 def test_after_a_crash_past_the_deadline_the_last_version_before_it_is_graded(tmp_path):

@@ -78,8 +78,8 @@ def test_the_reference_pasted_into_the_cells_passes_in_a_real_kernel(notebook, t
     outputs = html_outputs(done)
     assert len(outputs) == 5, outputs
     # Each check grades what the session has defined so far: the tasks still stubs fail, so the points grow.
-    assert [re.search(r"</b> (\d+)/19", html)[1] for html in outputs] == ["3", "5", "7", "16", "19"]
-    assert "<b style='color:#2b8a3e'>PASS</b> <b>02_backprop</b> 19/19" in outputs[-1]
+    assert [re.search(r"</b> (\d+)/20", html)[1] for html in outputs] == ["3", "5", "7", "17", "20"]
+    assert "<b style='color:#2b8a3e'>PASS</b> <b>02_backprop</b> 20/20" in outputs[-1]
     rows = re.findall(r"font-weight:bold'>(\w+)</td><td><code>([\w\[\]]+)</code>", outputs[0])
     assert rows[:3] == [("PASS", "test_init_params_keys_and_shapes"), ("PASS", "test_init_params_is_seeded"), ("PASS", "test_init_params_breaks_symmetry")]
     assert not (tmp_path / ".hypothesis").exists()  # nothing of the grader's left beside the notebook
@@ -123,7 +123,7 @@ def test_kata_grade_takes_a_notebook(notebook, tmp_path, capsys):
     nbformat.write(pasted(notebook, solution_source(KATA.id)), path)
     assert cli.main(["grade", KATA.id, "--impl", str(path), "--format", "json"]) == 0
     (result,) = json.loads(capsys.readouterr().out)["katas"]
-    assert (result["id"], result["status"], result["score"]) == (KATA.id, "pass", 19)
+    assert (result["id"], result["status"], result["score"]) == (KATA.id, "pass", 20)
     nb = nbformat.read(path, as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "code" and not c.source.startswith("%"))
     first.source = "%matplotlib inline\n" + first.source
@@ -138,7 +138,7 @@ def test_batch_grades_a_notebook_submission(notebook, tmp_path):
     learner.mkdir(parents=True)
     nbformat.write(pasted(notebook, solution_source(KATA.id)), learner / f"{KATA.id}.ipynb")
     (graded,) = batch.grade_all(tmp_path / "subs", [KATA], workers=1)
-    assert graded.results[0].score == graded.results[0].max_score == 19
+    assert graded.results[0].score == graded.results[0].max_score == 20
 
 
 def test_the_ipython_terminal_shows_the_text_form(tmp_path):

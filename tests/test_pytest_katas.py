@@ -82,7 +82,7 @@ def test_plain_pytest_grades_every_kata_and_records_the_grades(clone):
     for kata in registry.katas():
         assert clone.learner_file(kata).read_bytes() == kata.pristine_path.read_bytes()
         assert f"kata {kata.id}" in result.stdout
-    assert "0 of 14 checks pass, score 0/19." in result.stdout
+    assert "0 of 15 checks pass, score 0/20." in result.stdout
     with sqlite3.connect(clone.db) as con:
         recorded = con.execute("SELECT kata_id, source, status FROM grades ORDER BY kata_id").fetchall()
     assert recorded == [(kata_id, "pytest", "fail") for kata_id in KATA_IDS]
@@ -94,12 +94,12 @@ def test_a_k_selection_says_how_many_checks_ran_and_is_not_recorded(clone):
     target.write_text(solution_source("02_backprop"))
     result = pytest_in(clone, "katas/02_backprop", "-k", "backward")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "5 of 14 checks ran (the others were deselected): 5 of them pass, score 9/9 for those." in result.stdout
+    assert "6 of 15 checks ran (the others were deselected): 6 of them pass, score 10/10 for those." in result.stdout
     assert "Those pass; `pytest katas/02_backprop` runs every check." in result.stdout
     assert "All checks pass" not in result.stdout
     assert not clone.db.exists() or sqlite3.connect(clone.db).execute("SELECT count(*) FROM grades").fetchone()[0] == 0
 
     whole = pytest_in(clone, "katas/02_backprop")
-    assert whole.returncode == 0 and "14 of 14 checks pass, score 19/19." in whole.stdout
+    assert whole.returncode == 0 and "15 of 15 checks pass, score 20/20." in whole.stdout
     with sqlite3.connect(clone.db) as con:
-        assert con.execute("SELECT kata_id, source, status, score FROM grades").fetchall() == [("02_backprop", "pytest", "pass", 19.0)]
+        assert con.execute("SELECT kata_id, source, status, score FROM grades").fetchall() == [("02_backprop", "pytest", "pass", 20.0)]

@@ -75,9 +75,9 @@ def watching(tmp_path):
 
 def test_a_save_shows_grading_at_once_marks_the_old_verdict_stale_and_a_newer_save_cancels_the_grade(watching):
     screen, target = watching
-    screen.wait_for("PASS  02_backprop  19/19")
+    screen.wait_for("PASS  02_backprop  20/20")
     target.write_text(ENDLESS)  # its train() checks would take 3 s each to time out
-    shown = screen.wait_for("grading...", "Stale, from before your last save:", "PASS  02_backprop  19/19")
+    shown = screen.wait_for("grading...", "Stale, from before your last save:", "PASS  02_backprop  20/20")
     assert "Watching " in shown
     time.sleep(0.5)  # the endless version is being graded now
     target.write_text(BUGGY)
@@ -88,14 +88,14 @@ def test_a_save_shows_grading_at_once_marks_the_old_verdict_stale_and_a_newer_sa
 
 def test_a_failure_report_fits_a_40_row_terminal_with_the_summary_last(watching):
     screen, target = watching
-    screen.wait_for("PASS  02_backprop  19/19")
+    screen.wait_for("PASS  02_backprop  20/20")
     target.write_text(BUGGY)
     shown = screen.wait_for("FAIL  02_backprop", "checks pass, score")
     lines = shown.rstrip("\n").splitlines()
     assert len(lines) <= ROWS
     assert lines[0].startswith("Watching ")  # nothing scrolled away: the header is still on screen
-    assert "FAIL  02_backprop  8/19" in lines[1], shown
-    assert lines[-1] == "8 of 14 checks pass, score 8/19. First to fix: test_backward_matches_torch[W1]."
+    assert "FAIL  02_backprop  8/20" in lines[1], shown
+    assert lines[-1] == "8 of 15 checks pass, score 8/20. First to fix: test_backward_matches_torch[W1]."
     for name in ("W1", "b1", "W2", "b2"):  # one line per failing check
         assert sum(line.startswith(f"  ✘ test_backward_matches_torch[{name}]: ") for line in lines) == 1
     assert "First failure, test_backward_matches_torch[W1]:" in shown

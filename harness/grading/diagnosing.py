@@ -64,8 +64,19 @@ def _lower(text: str) -> str:
     return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
+@dataclass(frozen=True)
+class AnyOf:
+    """A prediction that allows several values: say, right or wrong for a parameter that a mistake
+    may or may not have touched."""
+
+    values: tuple[Any, ...]
+
+
 def matches(got: Any, predicted: Any, *, rtol: float = tol.DIAGNOSIS_RTOL, atol: float = tol.DIAGNOSIS_ATOL) -> bool:
-    """`got` is a finite number or array with exactly the shape and (within tolerance) values of `predicted`."""
+    """`got` is a finite number or array with exactly the shape and (within tolerance) values of
+    `predicted`, or of one of the values of an AnyOf."""
+    if isinstance(predicted, AnyOf):
+        return any(matches(got, value, rtol=rtol, atol=atol) for value in predicted.values)
     if predicted is None or isinstance(got, bool) or not isinstance(got, (np.ndarray, numbers.Real)):
         return False
     got, predicted = np.asarray(got, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
