@@ -108,7 +108,7 @@ def test_what_the_code_printed_is_shown_under_its_failure_capped(impl, db):
 def test_each_likely_mistake_is_said_once_per_check(impl, db):
     result = kata("grade", KATA.id, "--impl", str(impl(BUGGY)), db=db)
     blocks = re.split(r"^test_\S+:$", result.stdout, flags=re.M)[1:]  # each failing check's details
-    assert len(blocks) == 6, result.stdout
+    assert len(blocks) == 7, result.stdout
     for block in blocks:
         assert block.count("Likely mistake:") == 1, block
 
@@ -225,7 +225,7 @@ def test_a_syntax_error_in_the_learners_file_shows_the_relative_path_line_and_ca
     lines = result.stdout.splitlines()
     assert headline(result.stdout).startswith("ERROR 02_backprop  0/")
     # Every check fails the same way: one line for them all, then the line and the caret once.
-    (first,) = [n for n, text in enumerate(lines) if text.endswith(f" and 11 more: katas/02_backprop/backprop.py, line {line}: invalid syntax")]
+    (first,) = [n for n, text in enumerate(lines) if text.endswith(f" and 12 more: katas/02_backprop/backprop.py, line {line}: invalid syntax")]
     assert lines[first + 1] == "test_init_params_keys_and_shapes:"
     code, caret = lines[first + 2], lines[first + 3]
     assert code.strip() == "dW2 = A1.T @@ dZ2  # (3, 1)"
