@@ -24,16 +24,16 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from harness.jail.child import STATUS  # the zygote's answers: a fork's pid, then its exit status
+
 ZYGOTE_ENV = "KATA_ZYGOTE"  # the path of the zygote's socket, while a batch runs; "off": no zygote
 OFF = "off"
-STATUS = struct.Struct(">i")  # as harness/jail/child.py sends it
 READY_S = 30.0
 
 

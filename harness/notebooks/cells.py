@@ -123,10 +123,16 @@ def export(path: Path, kata: registry.Kata, into: Path) -> Module:
     """Write the notebook's code as into/<kata id>/<module>.py, laid out like katas/, and return it."""
     cells, _ = read(path)
     module = from_cells(cells)
+    lay_out(module, kata, into)
+    return module
+
+
+def lay_out(module: Module, kata: registry.Kata, into: Path) -> Path:
+    """The module as into/<kata id>/<module>.py, the layout every grade reads."""
     target = kata.learner_file(into)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(module.source)
-    return module
+    return target
 
 
 def notebook_submissions(root: Path) -> dict[registry.Kata, Path]:

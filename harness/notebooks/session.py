@@ -102,9 +102,7 @@ def check(kata_id: str, *focus: str) -> Grade:
     if not module.source.strip():
         raise SessionError(f"this session has defined nothing yet: run the cells with your {kata.filename} functions first.")
     with tempfile.TemporaryDirectory(prefix="kata-session-") as tmp:
-        target = kata.learner_file(Path(tmp))
-        target.parent.mkdir(parents=True)
-        target.write_text(module.source)
+        target = cells.lay_out(module, kata, Path(tmp))
         # The graders work in a folder of their own: hypothesis leaves a .hypothesis/ folder in its
         # working directory, which must not appear beside the learner's notebook.
         with contextlib.chdir(_grading_dir()):
@@ -134,9 +132,7 @@ def draw(kata_id: str) -> list[Path]:
         raise SessionError(f"kata {kata.id} has no picture")
     module = session_source(_shell())
     with tempfile.TemporaryDirectory(prefix="kata-session-") as tmp:
-        target = kata.learner_file(Path(tmp))
-        target.parent.mkdir(parents=True)
-        target.write_text(module.source)
+        cells.lay_out(module, kata, Path(tmp))
         return importlib.import_module(kata.picture).draw(Path(tmp), None, renderer="auto", seconds=10.0)
 
 
