@@ -24,11 +24,9 @@ from pathlib import Path
 
 from harness.grading import registry
 from harness.grading import tolerances as tol
-from harness.grading.checks import NotImplementedYet, describe
+from harness.grading.checks import describe
 from harness.grading.learner import LearnerLoadError, load
-from harness.grading.registry import shown_path
-from harness.jail.proxy import LearnerDied, LearnerTimeout
-from harness.pictures import DrawError
+from harness.pictures import DrawError, learner
 from harness.pictures.circuit import number, short, value_panel
 from harness.pictures.expr import ExprError, parse, written
 from harness.pictures.render import Arrow, Box, Panel, render
@@ -91,32 +89,11 @@ def torch_tensors(expr) -> list:
 
 
 # --- the learner's side ------------------------------------------------------------------------
-class _Stub(Exception):
-    """The learner's code reached a stub; str(self) says which function, and where."""
-
-
-def _learner_call(step, path: Path, doing: str):
-    """step() as the learner's code runs (in its jailed process): a stub raises _Stub, a crash, a
-    time-out or a death a DrawError that says it the way a failed check would."""
-    from harness.grading.verdicts import explain
-
-    try:
-        return step()
-    except NotImplementedYet as exc:
-        frames = getattr(exc, "frames", [])
-        raise _Stub(f"{frames[-1].name}() in {shown_path(path)} (line {frames[-1].lineno}) is not implemented yet" if frames else "a stub") from None
-    except (Exception, LearnerTimeout, LearnerDied) as exc:  # noqa: BLE001 - whatever their code raises is theirs to read
-        told = explain(exc, path)
-        if told is None:
-            raise
-        raise DrawError(f"While {doing}: {told}") from None
-
-
 def _traced(module, root, path: Path):
     """trace(root) as (nodes, edges) when it returns that shape; else None, and why, for the caption."""
     try:
-        result = _learner_call(lambda: module.trace(root), path, "running trace()")
-    except _Stub as stub:
+        result = learner.run(lambda: module.trace(root), path, "running trace()")
+    except learner.Unfinished as stub:
         return None, f"Drawn from .inputs: {stub}."
     except DrawError as exc:
         return None, f"Drawn from .inputs: {str(exc).splitlines()[0]}"
@@ -133,8 +110,8 @@ def _traced(module, root, path: Path):
 def _explained(module, root, path: Path) -> list[tuple[object, object, float | None]] | None:
     """explain(root)'s steps as (inner, outer, local_grad), or None when it has none to give."""
     try:
-        steps = _learner_call(lambda: module.explain(root), path, "running explain()")
-    except (_Stub, DrawError):
+        steps = learner.run(lambda: module.explain(root), path, "running explain()")
+    except (learner.Unfinished, DrawError):
         return None
     if not isinstance(steps, (tuple, list)):
         return None
@@ -162,19 +139,19 @@ def panels(module, path: Path, text: str = SEED) -> list[Panel]:
             raise DrawError(f"`{written(expr, k)}` is at relu's kink at {where}, where its derivative is a convention (0 or 1): choose inputs that keep it away from 0.")
     shown = "y = sin(x**2 + 1)" if text == SEED else text if expr.names[-1].isidentifier() else expr.names[-1]
     try:
-        built = _learner_call(lambda: build(module, expr), path, f"building {shown} with your Value")
-    except _Stub as stub:
+        built = learner.run(lambda: build(module, expr), path, f"building {shown} with your Value")
+    except learner.Unfinished as stub:
         raise DrawError(f"Your Value cannot build {shown} yet: {stub}. Write the ops (Task 03.1), then draw again.") from None
     root = expr.names[-1]
     at = ", ".join(f"{n} = {v:g}" for n, v in zip(expr.names, expr.inputs))
     caption, grads = f"{shown} at {at}", True
     try:
-        _learner_call(built.root.backward, path, f"running {root}.backward()")
-    except _Stub as stub:
+        learner.run(built.root.backward, path, f"running {root}.backward()")
+    except learner.Unfinished as stub:
         caption, grads = f"{caption}\ngrads not shown: {stub}", False
     traced, how = _traced(module, built.root, path)
     explain = lambda: _explained(module, built.root, path)  # noqa: E731 - called only if .local_grads is missing
-    mine = _learner_call(lambda: value_panel(built, ev, traced, grads=grads, caption=f"{caption}\n{how}", explain=explain), path, "reading your graph")
+    mine = learner.run(lambda: value_panel(built, ev, traced, grads=grads, caption=f"{caption}\n{how}", explain=explain), path, "reading your graph")
     tensors = torch_tensors(expr)
     theirs = torch_panel(
         tensors[-1], list(zip(expr.names, tensors)),

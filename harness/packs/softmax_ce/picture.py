@@ -21,8 +21,7 @@ from harness.grading import registry
 from harness.grading import tolerances as tol
 from harness.grading.learner import LearnerLoadError, load
 from harness.packs.softmax_ce.data import CLASSES, spiral
-from harness.pictures import DrawError
-from harness.pictures.draw import _learner_call, _Stub
+from harness.pictures import DrawError, learner
 
 KATA_ID = "04_softmax_ce"
 DEFAULT_OUT = registry.REPO_ROOT / "softmax-drawings"
@@ -50,13 +49,13 @@ def regions(module, path: Path) -> Regions:
     X, labels = spiral()
     settings = {"hidden": tol.SOFTMAX_TRAIN_HIDDEN, "epochs": tol.SOFTMAX_TRAIN_EPOCHS, "lr": tol.SOFTMAX_TRAIN_LR, "seed": SEED}
     try:
-        params, losses = _learner_call(lambda: module.train(X.copy(), labels.copy(), **settings), path, "training your network")
+        params, losses = learner.run(lambda: module.train(X.copy(), labels.copy(), **settings), path, "training your network")
         axis = np.linspace(-EXTENT, EXTENT, GRID)
         gx, gy = np.meshgrid(axis, axis)
         grid = np.column_stack([gx.ravel(), gy.ravel()])
-        on_grid = _learner_call(lambda: module.forward(grid, params)[0], path, "running your forward() on the grid")
-        on_data = _learner_call(lambda: module.forward(X.copy(), params)[0], path, "running your forward() on the spiral")
-    except _Stub as stub:
+        on_grid = learner.run(lambda: module.forward(grid, params)[0], path, "running your forward() on the grid")
+        on_data = learner.run(lambda: module.forward(X.copy(), params)[0], path, "running your forward() on the spiral")
+    except learner.Unfinished as stub:
         raise DrawError(f"Your network cannot be trained yet: {stub}. The picture needs train() and forward() (Tasks 04.4, 04.5).") from None
     logits = [np.asarray(on_grid, dtype=np.float64), np.asarray(on_data, dtype=np.float64)]
     for got, rows in zip(logits, (len(grid), len(X))):

@@ -22,12 +22,9 @@ import numpy as np
 
 from harness.grading import registry
 from harness.grading import tolerances as tol
-from harness.grading.checks import NotImplementedYet
 from harness.grading.learner import LearnerLoadError, load
-from harness.grading.registry import shown_path
-from harness.jail.proxy import LearnerDied, LearnerTimeout
 from harness.packs.vanishing import oracle
-from harness.pictures import DrawError
+from harness.pictures import DrawError, learner
 
 KATA_ID = "06_vanishing_gradients"
 DEFAULT_OUT = registry.REPO_ROOT / "gradient-flow"
@@ -54,24 +51,6 @@ class _Unavailable(Exception):
     """The learner's code cannot give this curve yet; str(self) says why, in their terms."""
 
 
-def _learner_call(step, path: Path, doing: str):
-    """step() in the learner's jailed process: a stub or a wrong result is _Unavailable (the rest of
-    the picture is still drawn); a crash, time-out or death a DrawError that says it like a check."""
-    from harness.grading.verdicts import explain
-
-    try:
-        return step()
-    except NotImplementedYet as exc:
-        frames = getattr(exc, "frames", [])
-        where = f"{frames[-1].name}() in {shown_path(path)}" if frames else "a function"
-        raise _Unavailable(f"{where} is not implemented yet") from None
-    except (Exception, LearnerTimeout, LearnerDied) as exc:  # noqa: BLE001 - whatever their code raises is theirs to read
-        told = explain(exc, path)
-        if told is None:
-            raise
-        raise DrawError(f"While {doing}: {told}") from None
-
-
 def _norms(module, path: Path, X: np.ndarray, Y: np.ndarray, params: dict, activation: str) -> np.ndarray:
     def run():
         copy = {k: v.copy() for k, v in params.items()}
@@ -79,7 +58,7 @@ def _norms(module, path: Path, X: np.ndarray, Y: np.ndarray, params: dict, activ
         grads = module.backward(X.copy(), Y.copy(), copy, cache, activation)
         return module.layer_grad_norms(grads)
 
-    norms = _learner_call(run, path, f"computing your gradient norms ({activation})")
+    norms = learner.run(run, path, f"computing your gradient norms ({activation})")
     layers = len(tol.INIT_WIDTHS) - 1
     if not (isinstance(norms, np.ndarray) and norms.shape == (layers,) and np.isfinite(norms).all()):
         raise _Unavailable(f"layer_grad_norms() gave {norms!r:.60}, not {layers} finite numbers")
@@ -87,7 +66,7 @@ def _norms(module, path: Path, X: np.ndarray, Y: np.ndarray, params: dict, activ
 
 
 def _your_init(module, path: Path, activation: str) -> dict[str, np.ndarray]:
-    params = _learner_call(lambda: module.init_params(list(tol.INIT_WIDTHS), activation, np.random.default_rng(0)), path,
+    params = learner.run(lambda: module.init_params(list(tol.INIT_WIDTHS), activation, np.random.default_rng(0)), path,
                            f"running your init_params ({activation})")  # fmt: skip
     names = oracle.param_names(len(tol.INIT_WIDTHS) - 1)
     if not (isinstance(params, dict) and set(params) == set(names)):
@@ -106,13 +85,13 @@ def curves(module, path: Path) -> list[Curve]:
         for init in INITS:
             try:
                 params = unit_normal if init == "N(0, 1)" else _your_init(module, path, activation)
-            except _Unavailable as why:
+            except (learner.Unfinished, _Unavailable) as why:
                 found.append(Curve(activation, init, np.array([]), None, str(why)))
                 continue
             expected = oracle.network(X, Y, params, activation).norms
             try:
                 found.append(Curve(activation, init, expected, _norms(module, path, X, Y, params, activation)))
-            except _Unavailable as why:
+            except (learner.Unfinished, _Unavailable) as why:
                 found.append(Curve(activation, init, expected, None, str(why)))
     return found
 
