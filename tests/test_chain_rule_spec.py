@@ -172,6 +172,22 @@ CARRIED = {
     "a swallowed refusal": "_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    try:\n        return _f(x)\n    except BaseException:\n        return _f(x)\n",
     "the watch switched off": "import sys\n_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    sys.setprofile(None)\n    return _f(x)\n",
     "a thread": "import threading\n_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    out = []\n    th = threading.Thread(target=lambda: out.append(_f(x)))\n    th.start(); th.join()\n    return out[0]\n",
+    "a raw _thread": "import _thread, time\n_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    out = []\n    _thread.start_new_thread(lambda: out.append(_f(x)), ())\n    while not out:\n        time.sleep(0.001)\n    return out[0]\n",
+    "code under NumPy's name": "exec(compile('def cubic_grad(x):\\n    return ' + str(_D).replace('t', 'x'), np.__file__, 'exec'))\n",
+    "code under a frozen module's name": "exec(compile('def cubic_grad(x):\\n    return ' + str(_D).replace('t', 'x'), '<frozen os>', 'exec'))\n",
+    "code run by importlib's own frame": (
+        "import os, importlib._bootstrap as _boot\n"
+        "_boot._call_with_frames_removed(exec, compile('def cubic_grad(x):\\n    return ' + str(_D).replace('t', 'x'), os.__file__, 'exec'), globals())\n"
+    ),
+    "a bytecode file imported under NumPy's name": (
+        "import importlib.machinery, importlib.util, marshal, tempfile\n"
+        "_pyc = tempfile.mkdtemp() + '/derived.pyc'\n"
+        "with open(_pyc, 'wb') as _fh:\n"
+        "    _fh.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(compile('def cubic_grad(x):\\n    return ' + str(_D).replace('t', 'x'), np.__file__, 'exec')))\n"
+        "_spec = importlib.util.spec_from_loader('derived', importlib.machinery.SourcelessFileLoader('derived', _pyc))\n"
+        "_module = importlib.util.module_from_spec(_spec)\n_spec.loader.exec_module(_module)\ncubic_grad = _module.cubic_grad\n"
+    ),
+    "a numeric task named as a symbolic one": "_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    return _f(x)\ncubic_grad.__qualname__ = 'chain_rule_symbolic'\n",
 }
 
 
@@ -182,6 +198,56 @@ def test_a_derivative_sympy_took_elsewhere_cannot_answer_a_numeric_task(submissi
     for message in failed.values():
         assert "Numeric tasks are by hand: write the derivative yourself with NumPy" in message, message
         assert re.search(r"in cubic_grad(\.<locals>\.<lambda>)?\(\)", message), message  # the thread's own function
+
+
+def test_a_thread_left_running_beside_the_numeric_tasks_fails_them_all(submission):
+    """It would run the derivative out of the watch's sight, whichever numeric task asks it to."""
+    worker = (
+        "import queue, threading\n_f = _sp.lambdify(_t, _D, 'numpy')\n_asked, _told = queue.Queue(), queue.Queue()\n"
+        "threading.Thread(target=lambda: [_told.put(_f(_asked.get())) for _ in iter(int, 1)], daemon=True).start()\n"
+        "def cubic_grad(x):\n    _asked.put(x)\n    return _told.get()\n"
+    )
+    failed = failures(grade(submission, overriding(TOP_LEVEL_DIFF + worker)))
+    numeric = {name for name in ALL_CHECKS if "symbolic" not in name}
+    assert set(failed) == numeric, failed
+    for message in failed.values():
+        assert "threads your code started run beside a numeric task, where the grader cannot watch them" in message, message
+
+
+# sympy differentiates without an evaluated Derivative: a polynomial's coefficients, one function's
+# own derivative rule, a series coefficient, a limit of the difference quotient. At the top level (then
+# lambdify in the task) these arm the watch as sympy.diff does; inside a numeric task they are refused.
+WITHOUT_A_DERIVATIVE = {  # route -> (the task, sympy's derivative for it)
+    "Poly.diff": ("cubic_grad", "_sp.Poly(_t**3 + 2 * _t, _t).diff(_t).as_expr()"),
+    "a polynomial ring's diff": ("cubic_grad", "_sp.ring('t', _sp.ZZ)[0].from_list([1, 0, 2, 0]).diff(0).as_expr(_t)"),
+    "the dense polynomials' dup_diff": ("cubic_grad", "_sp.Poly(__import__('sympy.polys.densetools').polys.densetools.dup_diff([1, 0, 2, 0], 1, _sp.ZZ), _t).as_expr()"),
+    "a series coefficient": ("cubic_grad", "(_t**3 + 2 * _t).subs(_t, _t + _sp.Symbol('h')).series(_sp.Symbol('h'), 0, 2).removeO().coeff(_sp.Symbol('h'))"),
+    "a limit of the difference quotient": ("cubic_grad", "_sp.limit(((_t + _sp.Symbol('h'))**3 + 2 * (_t + _sp.Symbol('h')) - _t**3 - 2 * _t) / _sp.Symbol('h'), _sp.Symbol('h'), 0)"),
+    "sin's fdiff": ("sin_square_grad", "_sp.sin(_t**2 + 1).fdiff() * 2 * _t"),
+}
+
+
+@pytest.mark.parametrize("route", WITHOUT_A_DERIVATIVE)
+def test_sympy_differentiating_without_a_derivative_object_arms_the_watch(submission, route):
+    task, derivative = WITHOUT_A_DERIVATIVE[route]
+    derived = f"import sympy as _sp\n_t = _sp.Symbol('t')\n_f = _sp.lambdify(_t, {derivative}, 'numpy')\ndef {task}(x):\n    return _f(x)\n"
+    failed = failures(grade(submission, overriding(derived)))
+    assert set(failed) == wrong_everywhere(task), failed
+    for message in failed.values():
+        assert "Numeric tasks are by hand: write the derivative yourself with NumPy" in message, message
+
+
+@pytest.mark.parametrize("route", WITHOUT_A_DERIVATIVE)
+def test_sympy_differentiating_without_a_derivative_object_is_refused_in_a_numeric_task(submission, route):
+    task, derivative = WITHOUT_A_DERIVATIVE[route]
+    in_task = (
+        "import functools\n@functools.cache\ndef _derived():\n    import sympy as _sp\n    _t = _sp.Symbol('t')\n"
+        f"    return _sp.lambdify(_t, {derivative}, 'numpy')\ndef {task}(x):\n    return _derived()(x)\n"
+    )
+    failed = failures(grade(submission, overriding(in_task)))
+    assert set(failed) == wrong_everywhere(task), failed
+    for message in failed.values():
+        assert f"asks sympy for a derivative in {task}(), a numeric task: work it out by hand" in message, message
 
 
 def test_sympy_at_the_top_level_for_symbolic_answers_and_numpy_for_numeric_ones_passes(submission):

@@ -12,6 +12,8 @@ then one msgpack message (harness/jail/codec.py).
 
 from __future__ import annotations
 
+import _imp
+import _thread
 import builtins
 import collections
 import contextlib
@@ -27,7 +29,6 @@ import signal
 import struct
 import sys
 import sysconfig
-import threading
 import traceback
 import types
 
@@ -57,6 +58,22 @@ class TestTimeout(BaseException):
 SYMPY_DIFF = "sympy differentiation"  # a ByHandError's module when a numeric task asked sympy for a derivative
 DERIVED_CODE = "code made from a derivative"  # ... when it ran code other than its own and NumPy's after sympy differentiated
 JAIL_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+SYMPY_DIR = os.sep + "sympy" + os.sep  # in the file name of sympy's code, wherever the jail mounts it
+# Where sympy works a derivative out: each function's own rule (fdiff), the sum, product, power and chain
+# rules (_eval_derivative...), Taylor coefficients (series), limits (of a difference quotient), and in
+# sympy.polys the power rule on coefficient lists (diff, dup_diff, ...). Not an unevaluated Derivative,
+# nor its finite-difference approximations, which the spec grades as the approximations they are.
+DERIVATIVE_CODE = frozenset({
+    "fdiff", "_eval_derivative", "_eval_derivative_n_times", "_dispatch_eval_derivative_n_times",
+    "_eval_partial_derivative", "_eval_derivative_matrix_lines", "idiff",
+    "taylor_term", "series", "nseries", "lseries", "aseries", "_eval_nseries", "fps", "limit", "gruntz",
+    "dup_diff", "dmp_diff", "dmp_diff_in", "dmp_diff_eval_in", "gf_diff",
+})  # fmt: skip
+POLYS_DIFF = frozenset({"diff", "_diff"})  # in sympy/polys/: Poly.diff, PolyElement.diff, DMP.diff, ...
+# What runs out of the profile hook's sight: a process, a subinterpreter (audit events), a thread (no
+# audit event before Python 3.13: the hook sees the learner's code call _thread's C function instead).
+UNWATCHABLE = frozenset({"os.fork", "os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen", "cpython.PyInterpreterState_New"})
+THREAD_STARTS = frozenset({_thread.start_new_thread, _thread.start_new})
 
 
 class ByHandError(ImportError):
@@ -153,18 +170,28 @@ class Server:
         self.nonce = 0
         self.learner_recursion_limit = RECURSION_LIMIT
         self.symbolic: frozenset[str] = frozenset()  # the learner's functions that may differentiate with sympy
-        self.numeric_call = False  # a call into any other function is running
-        # By hand, past sympy.diff + lambdify: once sympy has differentiated anywhere in this process (at
-        # the file's top level, or in a symbolic task), a numeric task may run only the learner file's own
-        # compiled code, the standard library's and NumPy's (and this jail's): not sympy, not code that
-        # lambdify, eval or exec made. The learner may not unhook the watch (an audit hook refuses it),
-        # nor compile code under a library's or their own file's name.
+        # The functions the grader fetched from the learner's module under a symbolic task's name, and
+        # under any other (the same function may not be both: it would be a numeric task unwatched).
+        self.fetched_symbolic: dict[int, object] = {}
+        self.fetched_numeric: dict[int, object] = {}
+        # By hand, past sympy.diff + lambdify. Once sympy is loaded, every request's Python calls pass a
+        # profile hook (_watch). In a numeric task (every function but the symbolic ones) sympy's own
+        # derivative code (DERIVATIVE_CODE) is refused; anywhere else it marks the process differentiated,
+        # and from then on a numeric task may run only the learner file's own code and the standard
+        # library's, NumPy's and this jail's, each checked to be that file's code (not by its file name):
+        # not sympy, not what lambdify, eval or exec made. The learner may not unhook the watch (an audit
+        # hook refuses it), and what runs out of its sight (a thread, a process) counts as differentiating.
+        self.sympy_seen = False  # sympy's code has run in this process (an exec audit event said so)
+        self.sympy_watched = False  # ... and the watch is on for every request since
         self.differentiated = False
+        self.numeric = False  # a numeric task's function is running
         self.learner_code: frozenset[types.CodeType] = frozenset()
         self.watching = False
         self.refusal: ByHandError | None = None  # kept: the learner's code may catch the first raise
-        self.forged = ""  # what the learner's code compiled under a file name not its own, if it did
-        self.trusted: dict[str, bool] = {}  # file name -> may run in a watched numeric task
+        # id(code) -> (code, verdict): the code is kept, so its id is not reused for another
+        self.derivative_code: dict[int, tuple[types.CodeType, bool]] = {}
+        self.trusted_code: dict[int, tuple[types.CodeType, bool]] = {}
+        self.library_code: dict[str, frozenset[types.CodeType]] = {}  # file name -> its code as imported
 
     # --- handles ------------------------------------------------------------------------------
     def to_handle(self, obj) -> list:
@@ -210,16 +237,14 @@ class Server:
         return b"".join(chunks)
 
     def callback(self, number: int, args: tuple, kwargs: dict):
-        paused, self.watching = self.watching, False  # the round trip is the jail's own code, not the learner's
-        if paused:
-            sys.setprofile(None)
+        paused = self.watching  # the round trip is the jail's own code, not the learner's
+        self._unwatch()
         try:
             self.send(["callback", self.nonce, number, list(args), kwargs])
             reply = self.receive()
         finally:
             if paused:
-                sys.setprofile(self._watch)
-                self.watching = True
+                self._rewatch()
         if reply[0] == "ok":
             return reply[1]
         raise RuntimeError(f"the function you were given raised: {reply[1]}")
@@ -242,12 +267,19 @@ class Server:
         signal.signal(signal.SIGALRM, _expire)  # again each time: the learner's code may have replaced it
         signal.setitimer(signal.ITIMER_REAL, max(self.budget, 0.001), 1.0)
         sys.setrecursionlimit(self.learner_recursion_limit)
+        if self.sympy_seen and not self.sympy_watched:
+            # sympy was loaded past WatchSympy (the learner's code took it off sys.meta_path): what it did
+            # until now was not watched, so it may have differentiated.
+            self.differentiated = self.sympy_watched = True
+        if self.sympy_watched and not self.differentiated:  # once it has, only numeric tasks need watching
+            self._rewatch()
         try:
             value, mutated = handler(*args)
             return ["ok", self.nonce, value, mutated]
         except BaseException as exc:  # noqa: BLE001 - whatever the learner's code raises is reported as data
             return ["raised", self.nonce, self._info(exc), []]
         finally:
+            self._unwatch()
             signal.setitimer(signal.ITIMER_REAL, 0)
             # The learner's code may lower the limit for itself; this process's own work keeps the default.
             self.learner_recursion_limit = sys.getrecursionlimit()
@@ -267,7 +299,10 @@ class Server:
         return None, []
 
     def do_getattr(self, target, name: str):
-        return getattr(target, name), []
+        value = getattr(target, name)
+        if target is self.objects[0]:
+            (self.fetched_symbolic if name in self.symbolic else self.fetched_numeric)[id(value)] = value
+        return value, []
 
     def do_setattr(self, target, name: str, value):
         setattr(target, name, value)
@@ -295,94 +330,117 @@ class Server:
         # Arguments are the learner's to change in place, as a caller's would be: what changed goes back.
         watched = [(key, value, _snapshot(value)) for key, value in [*enumerate(args), *kwargs.items()]
                    if type(value) in (list, dict) or hasattr(value, "__array_interface__")]  # fmt: skip
-        self.numeric_call = str(getattr(function, "__qualname__", "")).split(".")[0] not in self.symbolic
-        if "sympy" in sys.modules:
-            self.guard_derivatives()  # sympy imported before WatchSympy could see it: guard it now
-        watch = self.numeric_call and (self.differentiated or bool(self.forged))
-        if watch:
-            self.refusal = None
-            threading.setprofile(self._watch)  # threads the learner's code starts are watched too
-            sys.setprofile(self._watch)
-            self.watching = True
+        numeric = id(function) not in self.fetched_symbolic or id(function) in self.fetched_numeric
+        if numeric and self.sympy_watched and len(sys._current_frames()) > 1:
+            raise ByHandError(DERIVED_CODE, "threads your code started run beside a numeric task, where the grader cannot watch them")
+        self.numeric, self.refusal = numeric, None
+        if numeric and self.sympy_watched:
+            self._rewatch()
         try:
             value = function(*args, **kwargs)
         except BaseException:
-            if watch and self.refusal is not None:  # what the refusal made fail (a thread's result missing)
+            if self.refusal is not None:  # what the refusal made fail (a result missing)
                 raise self.refusal from None
             raise
         finally:
-            if watch:
-                self.watching = False
-                sys.setprofile(None)
-                threading.setprofile(None)
-            self.numeric_call = False
-        if watch and self.refusal is not None:  # refused, but caught by the learner's code
+            self.numeric = False
+        if self.refusal is not None:  # refused, but caught by the learner's code
             raise self.refusal
         mutated = [[key, now] for key, now, before in watched if _snapshot(now) != before]
         return value, mutated
 
-    def guard_derivatives(self) -> None:
-        """sympy may build expressions in a numeric task but not differentiate them for the learner, and
-        a derivative taken anywhere else arms the watch on numeric tasks (see __init__). Every route
-        (sympy.diff, expr.diff, Derivative(...).doit()) ends in an evaluated Derivative."""
-        from sympy.core.function import Derivative
+    # --- by hand: the watch (see __init__) ------------------------------------------------------------
+    def sympy_loaded(self) -> None:
+        """WatchSympy: sympy's import is done; the rest of this request, and every later one, is watched."""
+        if len(sys._current_frames()) > 1:
+            self.differentiated = True  # a thread already running may use sympy out of the watch's sight
+        self.sympy_watched = True
+        self._rewatch()
 
-        if getattr(Derivative.__new__, "kata_guard", False):
-            return
-        original, server = Derivative.__new__, self
+    def _rewatch(self) -> None:
+        self.watching = False  # while it is False, the audit hook lets the jail's own sys.setprofile through
+        sys.setprofile(self._watch)
+        self.watching = True
 
-        def guarded(cls, expr, *variables, **kwargs):
-            if kwargs.get("evaluate", False):
-                if server.numeric_call:
-                    raise ByHandError(SYMPY_DIFF, "sympy differentiates here, in a numeric task that is by hand")
-                server.differentiated = True
-            return original(cls, expr, *variables, **kwargs)
+    def _unwatch(self) -> None:
+        self.watching = False
+        sys.setprofile(None)
 
-        guarded.kata_guard = True
-        Derivative.__new__ = guarded
-
-    def _watch(self, frame, event, arg):
-        """The profile hook of a watched numeric task: every Python function entered must be trusted."""
-        if event != "call" or not self.watching:
-            return
-        code = frame.f_code
-        if code in self.learner_code or self._trusted(code.co_filename) or _is_namedtuple_new(code):
-            return
-        what = f"compiled {self.forged}" if self.forged else "differentiated with sympy"
-        self.refusal = self.refusal or ByHandError(DERIVED_CODE, f"{code.co_filename} runs in a numeric task after your file {what}")
+    def _refuse(self, module: str, message: str):
+        self.refusal = self.refusal or ByHandError(module, message)
         raise self.refusal
 
-    def _trusted(self, filename: str) -> bool:
-        known = self.trusted.get(filename)
+    def _watch(self, frame, event, arg):
+        """The profile hook: every Python function entered, once sympy is loaded."""
+        if event != "call" or not self.watching:
+            if event == "c_call" and self.watching and arg in THREAD_STARTS:
+                self._out_of_sight()
+            return
+        code = frame.f_code
+        known = self.derivative_code.get(id(code))
+        if known is None or known[0] is not code:
+            known = self.derivative_code[id(code)] = (code, _differentiates(code))
+        if known[1]:
+            if self.numeric:
+                self._refuse(SYMPY_DIFF, "sympy differentiates here, in a numeric task that is by hand")
+            self.differentiated = True
+        elif self.numeric and self.differentiated:
+            known = self.trusted_code.get(id(code))
+            if known is None or known[0] is not code:
+                known = self.trusted_code[id(code)] = (code, self._trusted(code))
+            if not known[1]:
+                name = code.co_filename
+                what = f"code compiled under the name {name}, which is not that file's code," if name == self.path or self._library(name) else name
+                self._refuse(DERIVED_CODE, f"{what} runs in a numeric task after your file differentiated with sympy")
+
+    def _out_of_sight(self) -> None:
+        """The learner's code starts a thread or a process: refused in a numeric task; anywhere else, what
+        it does cannot be watched, so it counts as differentiating."""
+        if self.watching and self.numeric:
+            self._refuse(DERIVED_CODE, "your code started a thread or a process in a numeric task, where it would not be watched")
+        self.differentiated = True
+
+    def _trusted(self, code: types.CodeType) -> bool:
+        """The learner file's own code, or a library's (the standard library, NumPy, msgpack, this jail) as
+        its import compiled it: equal to it, not merely compiled under its file name."""
+        if code in self.learner_code or _is_namedtuple_new(code):
+            return True
+        return code in self._library(code.co_filename)
+
+    def _library(self, filename: str) -> frozenset[types.CodeType]:
+        """Every code object of a library's file, from what its import reads (the frozen modules', its
+        cached bytecode or its source); none for any other file name."""
+        known = self.library_code.get(filename)
         if known is None:
-            # The jail and its codec (msgpack, on a callback to the grader), and NumPy.
-            libraries = [sys.modules.get(name) for name in ("msgpack", "numpy")]
-            trusted = [JAIL_DIR] + [os.path.dirname(m.__file__) + os.sep for m in libraries if m is not None]
-            stdlib = () if self.forged else tuple(os.path.join(sysconfig.get_paths()[k], "") for k in ("stdlib", "platstdlib"))
-            in_stdlib = filename.startswith(stdlib) and "-packages" + os.sep not in filename  # not the packages installed under it
-            known = self.trusted[filename] = filename != self.path and (
-                filename.startswith("<frozen ") or filename.startswith(tuple(trusted)) or in_stdlib
-            )
+            known = self.library_code[filename] = self._library_file(filename)
         return known
+
+    def _library_file(self, filename: str) -> frozenset[types.CodeType]:
+        if filename.startswith("<frozen "):
+            return frozenset(code for name in _imp._frozen_module_names() for code in _code_objects(_imp.get_frozen_object(name))
+                             if code.co_filename == filename)  # fmt: skip
+        libraries = [sys.modules.get(name) for name in ("msgpack", "numpy")]
+        folders = [JAIL_DIR] + [os.path.dirname(m.__file__) + os.sep for m in libraries if getattr(m, "__file__", None)]
+        stdlib = tuple(os.path.join(sysconfig.get_paths()[k], "") for k in ("stdlib", "platstdlib"))
+        in_stdlib = filename.startswith(stdlib) and "-packages" + os.sep not in filename  # not the packages installed under it
+        if not (in_stdlib or filename.startswith(tuple(folders))) or filename == self.path:
+            return frozenset()
+        try:
+            return frozenset(_code_objects(importlib.machinery.SourceFileLoader("library", filename).get_code("library")))
+        except (OSError, ImportError, SyntaxError, ValueError):
+            return frozenset()
 
     def audit(self, event: str, args: tuple) -> None:
         """sys.addaudithook: it cannot be removed, so the learner's code cannot switch the watch off."""
         if event == "exec":
-            # exec() or eval() of code under a real file's name, not by an import: it would pass for that
-            # file's code (code under the learner's own file name is refused anyway: not compiled by load).
-            code, caller = args[0], sys._getframe(1).f_code.co_filename
-            name = getattr(code, "co_filename", "<")
-            if not name.startswith("<") and name != self.path and not caller.startswith("<frozen importlib"):
-                self.forged, self.trusted = f"code under the name {name}", {}
+            # However it is imported (WatchSympy may be taken off sys.meta_path), sympy's modules run here.
+            self.sympy_seen = self.sympy_seen or SYMPY_DIR in getattr(args[0], "co_filename", "")
             return
-        if not self.watching:
+        if event in UNWATCHABLE:
+            self._out_of_sight()
             return
-        if event in ("sys.setprofile", "sys.settrace") and sys._getframe(1).f_code is not threading.Thread._bootstrap_inner.__code__:
-            self.refusal = self.refusal or ByHandError(DERIVED_CODE, "your code tried to switch off the grader's watch of a numeric task")
-            raise self.refusal
-        if event in ("os.fork", "os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen"):
-            self.refusal = self.refusal or ByHandError(DERIVED_CODE, "your code started a process in a numeric task, where it would not be watched")
-            raise self.refusal
+        if self.watching and event in ("sys.setprofile", "sys.settrace"):
+            self._refuse(DERIVED_CODE, "your code tried to switch off the grader's watch")
 
     # --- what went wrong, as data -----------------------------------------------------------------
     def _info(self, exc: BaseException) -> dict:
@@ -423,6 +481,15 @@ def _snapshot(value):
     if hasattr(value, "__array_interface__") and hasattr(value, "tobytes"):
         return (str(value.dtype), value.shape, value.tobytes())
     return id(value)
+
+
+def _differentiates(code: types.CodeType) -> bool:
+    """sympy's own code that works a derivative out (DERIVATIVE_CODE)."""
+    where = code.co_filename
+    at = where.rfind(SYMPY_DIR)
+    if at < 0:
+        return False
+    return code.co_name in DERIVATIVE_CODE or (code.co_name in POLYS_DIFF and where.startswith("polys" + os.sep, at + len(SYMPY_DIR)))
 
 
 def _code_objects(code: types.CodeType):
@@ -495,7 +562,7 @@ def main(read_fd: int, write_fd: int) -> None:
     server = Server(read_fd, write_fd)
     setup = server.receive()
     confine(setup)
-    sys.meta_path.insert(1, WatchSympy(server.guard_derivatives))
+    sys.meta_path.insert(1, WatchSympy(server.sympy_loaded))
     sys.addaudithook(server.audit)
     server.send(["ready", os.getuid()])
     server.serve()
