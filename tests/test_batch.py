@@ -60,12 +60,13 @@ def graded(tmp_path_factory):
     os.symlink(REFERENCE.parent, subs / "ivy" / "02_backprop")
     zipped(subs / "jack.zip", ("notes.txt", "mine"), link="02_backprop/backprop.py")
     (subs / "kim" / "02_backprop" / "backprop.py").mkdir(parents=True)  # a folder where the file should be
+    learner(subs, "grades.csv", solution_source("02_backprop"))  # a learner named as the class's file
     result = run(KATA, "batch", str(subs), "--katas", "02_backprop", "--out", str(base / "out"),
                  "--test-timeout", "5", env={"KATA_DB": str(base / "db.sqlite3")})  # fmt: skip
     return result, base / "out"
 
 
-LEARNERS = {"alice", "bob", "carol", "dave", "erin", "frank.zip", "gina.zip", "dup", "dup.zip", "hank", "ivy", "jack.zip", "kim"}
+LEARNERS = {"alice", "bob", "carol", "dave", "erin", "frank.zip", "gina.zip", "dup", "dup.zip", "hank", "ivy", "jack.zip", "kim", "grades.csv"}
 
 
 def csv_rows(out: Path) -> dict[str, dict[str, str]]:
@@ -93,11 +94,18 @@ def test_the_class_csv_has_a_row_per_learner_and_a_column_per_kata(graded):
     assert len({row["max_total"] for row in rows.values()}) == 1
 
 
+def test_a_learner_named_as_the_class_file_is_graded_beside_it(graded):
+    _, out = graded
+    row = csv_rows(out)["grades.csv"]
+    assert row["total"] == row["max_total"] != "0"
+    assert json.loads((out / "learners" / "grades.csv" / "result.json").read_text())["katas"][0]["status"] == "pass"
+
+
 def test_a_folder_and_a_zip_of_one_name_are_two_learners(graded):
     _, out = graded
     rows = csv_rows(out)
     assert float(rows["dup"]["02_backprop"]) < float(rows["dup.zip"]["02_backprop"]) == float(rows["dup.zip"]["max_total"])
-    assert json.loads((out / "dup" / "result.json").read_text()) != json.loads((out / "dup.zip" / "result.json").read_text())
+    assert json.loads((out / "learners" / "dup" / "result.json").read_text()) != json.loads((out / "learners" / "dup.zip" / "result.json").read_text())
 
 
 @pytest.mark.parametrize(
@@ -112,7 +120,7 @@ def test_a_symbolic_link_anywhere_refuses_that_submission(graded, name, error):
     _, out = graded
     row = csv_rows(out)[name]
     assert row["total"] == "0" and row["errors"] == f"02_backprop: {error}"
-    assert json.loads((out / name / "result.json").read_text())["katas"][0]["error"] == error
+    assert json.loads((out / "learners" / name / "result.json").read_text())["katas"][0]["error"] == error
 
 
 def test_a_folder_where_the_file_should_be_is_one_sentence(graded):
@@ -123,15 +131,15 @@ def test_a_folder_where_the_file_should_be_is_one_sentence(graded):
 
 def test_per_learner_files_in_three_formats(graded):
     _, out = graded
-    gradescope = json.loads((out / "bob" / "results.json").read_text())
+    gradescope = json.loads((out / "learners" / "bob" / "results.json").read_text())
     assert gradescope["score"] > 0
     for test in gradescope["tests"]:
         assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
     failing = [t for t in gradescope["tests"] if t["score"] < t["max_score"]]
     assert any("disagrees with torch" in t["output"] for t in failing)
-    ours = json.loads((out / "bob" / "result.json").read_text())
+    ours = json.loads((out / "learners" / "bob" / "result.json").read_text())
     assert ours["katas"][0]["id"] == "02_backprop" and ours["katas"][0]["status"] == "fail"
-    suite = ET.parse(out / "carol" / "junit.xml").getroot().find("testsuite")
+    suite = ET.parse(out / "learners" / "carol" / "junit.xml").getroot().find("testsuite")
     assert int(suite.get("errors")) >= 1
 
 

@@ -380,7 +380,7 @@ def _batch_job(bg: Background, name: str, learners: dict[str, str], hostile: boo
     env_mark, mark = marker(), marker()
     if hostile:
         victims = [str(KATA.learner_file(subs / learner)) for learner in learners]
-        victims += [str(out / "grades.csv"), *(str(out / who / f) for who in [*learners, "mallory", "eve"] for f in ("results.json", "result.json", "junit.xml"))]
+        victims += [str(out / "grades.csv"), *(str(out / "learners" / who / f) for who in [*learners, "mallory", "eve"] for f in ("results.json", "result.json", "junit.xml"))]
         mallory = compose(HONEST, leave_behind(mark, delay=1.0, seconds=30, overwrite=victims, kill_env=env_mark))
         write_submission(subs / "mallory", mallory)
         write_submission(subs / "eve", EVE)
@@ -556,7 +556,7 @@ def _batch_verdicts(job: dict, solo, learners: dict[str, str]) -> None:
     problems = []
     for learner, source in learners.items():
         alone = solo(ALONE[learner], source)
-        graded = by_result_json(out / learner / "result.json")
+        graded = by_result_json(out / "learners" / learner / "result.json")
         extra, lost = differences(graded, alone)
         if extra or lost or graded.score != alone.score:
             said = messages(graded)

@@ -10,8 +10,10 @@ A learner is named by their entry in the folder, as it is spelled there: `alice/
 other entries. A submission holding a symbolic link anywhere (a folder's, or a zip member stored as
 a link) is refused, that learner only: grading never follows a link out of the submission.
 
-Written to OUT: <learner>/results.json (Gradescope), <learner>/junit.xml, <learner>/result.json
-(our JSON, as `kata grade --format json`), and grades.csv (one row per learner, a column per kata).
+Written to OUT: learners/<learner>/results.json (Gradescope), .../junit.xml, .../result.json (our
+JSON, as `kata grade --format json`), and grades.csv (one row per learner, a column per kata). The
+learners' folders are apart from the class's files, so no learner's name (`grades.csv/`) can take
+the place of one.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from harness.jail import zygote
 
 PER_SUBMISSION = {"gradescope": "results.json", "junit": "junit.xml", "json": "result.json"}
 BATCH_FORMATS = ("csv", *PER_SUBMISSION)
+LEARNERS = "learners"  # OUT/learners/<learner>/: each learner's files
 MAX_UNZIPPED_BYTES = 50 * 2**20  # a submission is a few small .py files; anything bigger is refused
 
 
@@ -186,7 +189,7 @@ def write(graded: list[Graded], katas: list[registry.Kata], out: Path, kinds: li
     for g in graded:
         for kind in kinds:
             if kind in PER_SUBMISSION:
-                path = out / g.learner / PER_SUBMISSION[kind]
+                path = out / LEARNERS / g.learner / PER_SUBMISSION[kind]
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(formats.WRITERS[kind](g.results) + "\n")
                 written.append(path)
