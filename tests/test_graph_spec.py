@@ -231,6 +231,28 @@ def test_a_dot_that_is_not_a_digraph_is_explained(submission):
     assert failed["test_to_dot_is_a_digraph"] == "to_dot() writes an undirected `graph`; write a `digraph`, so that its arrows (->) have a direction."
 
 
+def test_graphviz_reads_no_file_the_learners_dot_names(submission):
+    """dot runs on the learner's text: image= paths must not tell which of the grader's files exist.
+    Two probes, a file that exists and one that does not, in either order: the same words."""
+    there, missing = str(registry.get(KATA).solution_path), "/nonexistent/kata/graph.py"
+
+    def told(first: str, second: str) -> str:
+        source = overriding(
+            f"""
+            _to_dot = to_dot
+
+            def to_dot(root):
+                probes = '  p0 [shape=box image="{first}"];\\n  p1 [shape=box image="{second}"];\\n  p0 -> p1 [label=<<b>>];\\n'
+                return _to_dot(root).replace("digraph {{", "digraph {{\\n" + probes, 1)
+            """
+        )
+        message = failures(grade(submission, source))["test_to_dot_is_a_digraph"]
+        assert message.startswith("Graphviz's dot rejects to_dot()'s text:"), message
+        return message.replace(there, "PATH").replace(missing, "PATH")
+
+    assert told(there, missing) == told(missing, there)
+
+
 def test_a_dot_without_grads_in_its_labels_is_explained(submission):
     source = overriding(
         """

@@ -334,3 +334,19 @@ def _open_parents(args: list[str]) -> list[str]:
     dirs = [x for p in parents for x in ("--perms", "0755", "--dir", p)]
     first = args.index("--ro-bind")
     return [*args[:first], *dirs, *args[first:]]
+
+
+def sealed(command: list[str]) -> tuple[list[str], dict[str, str]]:
+    """A tool the grader runs on a learner's text (Graphviz on kata 03's to_dot()), as (command, env):
+    with bubblewrap it sees /usr and nothing of the machine, the network or the grader's processes;
+    without, Graphviz's own safe mode (SERVER_NAME set) reads no file the text names."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "SERVER_NAME": "kata", "GV_FILE_PATH": "/nonexistent"}
+    if isolation().level != BUBBLEWRAP:
+        return command, env
+    jail = [
+        "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+        "--symlink", "usr/bin", "/bin", "--ro-bind-try", "/etc/fonts", "/etc/fonts", "--dev", "/dev",
+        "--tmpfs", "/tmp", "--chdir", "/tmp",
+    ]  # fmt: skip
+    return [*jail, *command], env

@@ -35,6 +35,7 @@ from harness.pictures.dot import Dot, DotError, parse as parse_dot
 from harness.grading.checks import NotImplementedYet
 from harness.packs.graph import diagnoses, oracle
 from harness.grading.strategies import Expression, expression, expressions
+from harness.jail import spawn
 
 # The learner's op for each op name of an expression, called the way a learner's code would call it.
 VALUE_OPS = {
@@ -661,7 +662,8 @@ def test_to_dot_is_a_digraph(learner):
     if shutil.which("dot") is None:
         return  # Graphviz is not installed: the parse above is the whole check
     try:
-        run = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True, timeout=10)
+        command, env = spawn.sealed(["dot", "-Tsvg"])  # the text is the learner's: Graphviz reads no file it names
+        run = subprocess.run(command, input=text, capture_output=True, text=True, timeout=10, env=env)
     except subprocess.TimeoutExpired:
         raise KataFailure("Graphviz's dot did not finish drawing to_dot()'s text within 10 s.") from None
     if run.returncode != 0:
