@@ -97,7 +97,11 @@ class Clone:
 
 @pytest.fixture
 def clone(tmp_path, db) -> Clone:
-    root = tmp_path / "repo"
+    return make_clone(tmp_path / "repo", db)
+
+
+def make_clone(root: Path, db: Path) -> Clone:
+    """The repo's harness, solutions and prompts copied to `root`, with `kata` run there against `db`."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in ("harness", "solutions"):
         shutil.copytree(ROOT / folder, root / folder, ignore=ignore)

@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import KATA_EXE, ROOT, kata, solution_source
+from conftest import KATA_EXE, ROOT, kata, make_clone, solution_source
 
 from harness.grading import registry
 
@@ -280,6 +280,15 @@ def test_the_board_times_an_attempt_from_its_start_and_points_on_after_a_pass(cl
     assert re.fullmatch(r"0:0[1-9]|0:[1-5]\d", row[3]), row  # from the file's start to this pass, not 0:00
     assert row[5].startswith("passed; next: 03_graph"), row  # the next kata that does not pass
     assert board_row(board.stdout, "01_chain_rule")[3] == "-"
+
+
+def test_a_second_clone_gets_its_own_stubs(clone, tmp_path):
+    """The progress store is one per user: a file made in one clone is not 'missing' in another."""
+    assert clone("grade", "02").returncode == 1  # makes the first clone's file from the stub
+    second = make_clone(tmp_path / "second", clone.db)
+    again = second("grade", "02")
+    assert "missing" not in again.stderr, again.stderr
+    assert second.learner_file().read_bytes() == KATA.pristine_path.read_bytes()
 
 
 def test_a_deleted_kata_file_is_said_missing_not_recreated(clone):

@@ -11,6 +11,7 @@ import shutil
 import time
 from pathlib import Path
 
+from harness.grading import registry
 from harness.grading.registry import WORKSPACE, Kata, shown_path
 from harness.practice.store import Store
 
@@ -18,6 +19,9 @@ from harness.practice.store import Store
 # Where a learner's file is copied before anything replaces it: beside their files (git ignores it),
 # whatever database KATA_DB names.
 BACKUPS_DIR = WORKSPACE / ".backups"
+# The katas whose file this folder has made, an id a line. The progress store is one per user and
+# shared by every clone: a second clone's files were never made, not deleted, so the folder keeps its own.
+MADE = WORKSPACE / ".made"
 
 
 class MissingFile(Exception):
@@ -30,13 +34,22 @@ def ensure(kata: Kata, store: Store) -> bool:
     target = kata.learner_file()
     if target.exists():
         return False
-    if store.events(kata.id, "start", practice=True):
+    if kata.id in _made():
         raise MissingFile(f"{shown_path(target)} is missing (deleted or moved?): nothing was recreated."
                           f" `kata reset {kata.id}` starts over from the stub.")  # fmt: skip
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(kata.pristine_path, target)
+    with MADE.open("a") as fh:
+        fh.write(f"{kata.id}\n")
     store.record_event(kata.id, "start")  # the attempt's start: `time to pass` counts from here
     return True
+
+
+def _made() -> set[str]:
+    if not MADE.exists():  # a folder from before the list was kept: the files it holds were made here
+        MADE.parent.mkdir(parents=True, exist_ok=True)
+        MADE.write_text("".join(f"{k.id}\n" for k in registry.katas() if k.learner_file().exists()))
+    return set(MADE.read_text().split())
 
 
 def is_pristine(kata: Kata, root: Path | None = None) -> bool:
