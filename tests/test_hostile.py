@@ -760,3 +760,40 @@ def test_a_lowered_recursion_limit_is_named_when_it_causes_a_recursion_error(gra
     failing = {n: m for n, m in said.items() if not passed(result)[n]}
     unnamed = {n: m.splitlines()[0] for n, m in failing.items() if "sys.setrecursionlimit" not in m}
     assert not unnamed, "failures that do not name the lowered limit:\n" + "\n".join(f"  {n}: {m}" for n, m in unnamed.items())
+
+
+# A conftest.py is pytest's to import wherever it lies on a test path: in a submission, beside the kata
+# folders or inside one, it would run in the grader (as root in a batch) and could rewrite every report.
+CONFTEST = """
+import pathlib
+import pytest
+
+pathlib.Path({marker!r}).write_text("ran in the grader")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    report.outcome, report.longrepr = "passed", None
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(__import__(__name__))
+"""
+
+
+def test_a_conftest_in_the_submission_never_runs_in_the_grader(tmp_path):
+    ran = tmp_path / "ran-in-grader"
+    subs = tmp_path / "subs"
+    impl = write_submission(subs / "mallory", HONEST)
+    for where in (impl, impl / KATA.id):
+        (where / "conftest.py").write_text(CONFTEST.format(marker=str(ran)))
+    plain = plain_pytest(impl)
+    assert _summary(plain) == f"7 of 15 checks pass, score {HONEST_POINTS}/20.", plain.output[-3000:]
+    graded = kata_cli("grade", KATA.id, "--impl", str(impl), db=tmp_path / "db.sqlite3")
+    assert f"score {HONEST_POINTS}/20" in graded.output, graded.output[-3000:]
+    out = tmp_path / "out"
+    kata_cli("batch", str(subs), "--katas", KATA.id, "--out", str(out), db=tmp_path / "db.sqlite3")
+    rows = {row["learner"]: row for row in csv.DictReader((out / "grades.csv").open())}
+    assert rows["mallory"][KATA.id] == str(HONEST_POINTS)
+    assert not ran.exists()

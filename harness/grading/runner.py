@@ -92,7 +92,8 @@ def grade(
     collector = _Collector(kata, on_event)
     args = [
         str(registry.REPO_ROOT / "katas" / kata.id),
-        "--impl", str(root),
+        f"--impl={root}",
+        "--noconftest",  # the grader needs none, and no file of a submission's may run here
         "--rootdir", str(registry.REPO_ROOT),
         "-c", str(registry.REPO_ROOT / "pyproject.toml"),
         # No terminal, no faulthandler (a crash in learner code is reported by the sandbox, not
