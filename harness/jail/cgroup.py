@@ -121,7 +121,19 @@ def _hierarchies() -> tuple[Hierarchy, ...]:
     """Where this grader may make learner cgroups: memory's hierarchy first, then cpu's if it is another.
     Empty when there is no memory controller to use; each proven once by making and removing a cgroup."""
     usable = tuple(h for h in _mounted() if _can_make(h.parent))
+    for h in usable:
+        _sweep(h.parent)
     return usable if usable and "memory" in usable[0].controllers else ()
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the empty cgroups of graders that are gone: one killed (a sandbox's grading server is, at
+    its end) leaves those of the learner processes it had started ahead, which died with it."""
+    for folder in parent.glob("kata-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(OSError):  # not empty: not ours to end
+                folder.rmdir()
 
 
 def _can_make(parent: Path) -> bool:

@@ -62,7 +62,7 @@ class JailLimits:
     open_files: int = 64
     processes: int = 64  # only with a uid of its own: RLIMIT_NPROC counts every process of the uid
     output_cap: int = 64 * 2**10  # of prints kept for the learner to read
-    scratch_bytes: int = 64 * 2**20  # the jail's /tmp (bubblewrap only), in memory: counted in `memory`
+    scratch_bytes: int = 64 * 2**20  # the jail's /tmp (bubblewrap only), in memory: a cgroup counts it in `memory`
     # All the learner process's processes together, /tmp included: its cgroup's limit. A learner process
     # holds ~70 MiB (Python, numpy, sympy); a batch holds one per grade running, `--workers` of them.
     memory: int = 2**30
