@@ -273,15 +273,17 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
         cwd = f"/kata/{uid}"
         try:
             process = ZygoteChild.fork(zygote, cwd, (request_r, reply_w, out_fd))
+        except BaseException:
+            _forget(group)
+            raise
         finally:
             for fd in (request_r, reply_w, out_fd):
                 os.close(fd)
         if group is not None:  # the fork waits for its setup: nothing of the learner's has run yet
             try:
                 group.add(process.host_pid)
-            except OSError:
-                group.remove()
-                group = None
+            except OSError:  # then hard limits bound it, as where there are no cgroups
+                group = _forget(group)
         return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, _setup(limits, group, uid, banned, cwd), limits, group)
     if iso.level == BUBBLEWRAP:
         command, cwd = _bubblewrap_command(work, request_r, reply_w, uid, limits), "/kata"
@@ -297,12 +299,20 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
             command, stdin=subprocess.DEVNULL, stdout=out_fd, stderr=out_fd, pass_fds=(request_r, reply_w),
             env=env, cwd=str(work) if iso.level == PROCESS else None, start_new_session=True, close_fds=True, **user,
         )  # fmt: skip
+    except BaseException:
+        _forget(group)
+        raise
     finally:
         for fd in (request_r, reply_w, out_fd):
             os.close(fd)
     if group is not None and iso.level == PROCESS:  # one process, waiting for its setup: it has started nothing
         group.add(process.pid)
     return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, _setup(limits, group, uid, banned, cwd), limits, group)
+
+
+def _forget(group: cgroup.Cgroup | None) -> None:
+    if group is not None:
+        group.remove()
 
 
 def _setup(limits: JailLimits, group: cgroup.Cgroup | None, uid: int | None, banned: tuple[str, ...], cwd: str) -> dict:
