@@ -9,7 +9,6 @@ import textwrap
 from pathlib import Path
 
 from conftest import solution_source
-
 from harness.grading import registry
 from harness.grading.learner import load
 from harness.instructor import batch
