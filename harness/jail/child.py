@@ -571,12 +571,13 @@ def main(read_fd: int, write_fd: int) -> None:
 STATUS = struct.Struct(">i")
 
 
-def zygote(socket_path: str) -> None:
+def zygote(socket_path: str, scratch_bytes: int) -> None:
     """One jail for a whole batch: Python, numpy and this module loaded once, then a fork per learner
     process (spawn.Zygote). Each request on the socket is a connection carrying three descriptors
     (the request pipe, the reply pipe, the output file) and the learner's folder; the fork becomes that
-    learner's process exactly as main() does (its own session, its setup message, its uid, its limits).
-    The connection then gets the fork's pid, and its exit status (as subprocess gives it) when it ends."""
+    learner's process exactly as main() does (its own session, its own /tmp of scratch_bytes, its setup
+    message, its uid, its limits). The connection gets the fork's pid from the fork itself (with its
+    credentials), and its exit status (as subprocess gives it) from here when it ends."""
     import selectors
     import socket
 
@@ -603,7 +604,7 @@ def zygote(socket_path: str) -> None:
             while True:
                 conn, _ = server.accept()
                 conn.setblocking(True)
-                pid = _fork_learner(conn)
+                pid = _fork_learner(conn, scratch_bytes)
                 if pid:
                     waiting[pid] = conn
         while waiting:
@@ -620,7 +621,7 @@ def zygote(socket_path: str) -> None:
             break
 
 
-def _fork_learner(conn) -> int:
+def _fork_learner(conn, scratch_bytes: int) -> int:
     """Fork one learner process for the request on conn; its pid here (0 if the request was malformed)."""
     import socket
 
@@ -636,13 +637,14 @@ def _fork_learner(conn) -> int:
     if pid:
         for fd in fds:
             os.close(fd)
-        conn.sendall(STATUS.pack(pid))
         return pid
     try:  # the learner's process: nothing of the zygote's stays open in it
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         read_fd, write_fd, output_fd = fds
+        conn.sendall(STATUS.pack(os.getpid()))
         os.setsid()
+        _own_scratch(scratch_bytes)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
         for name in os.listdir("/proc/self/fd"):  # the socket, classmates' connections, the wake-up pipe
@@ -655,5 +657,27 @@ def _fork_learner(conn) -> int:
         os._exit(70)
     finally:
         os._exit(0)
+
+
+CLONE_NEWNS = 0x20000
+MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
+
+
+def _own_scratch(size: int) -> None:
+    """A mount namespace of this process's own, with a /tmp of `size` bytes in memory over the zygote's:
+    a classmate's files are not there, and it ends with the last of this learner's processes. The
+    zygote's CAP_SYS_ADMIN allows it; confine()'s change of uid then takes it away."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def check(result: int, what: str) -> None:
+        if result != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+    check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "making the mounts private")  # none reaches the zygote's
+    check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777".encode()), "mounting /tmp")
 
 

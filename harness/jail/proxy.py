@@ -99,12 +99,14 @@ def _error_class(name: str) -> type:
     return _ERROR_CLASSES[name]
 
 
-def _death(status: int | None, level: str) -> str:
-    if status is not None and level == spawn.BUBBLEWRAP and status > 128:
+def _death(status: int | None, jail: spawn.Jailed) -> str:
+    if status is not None and jail.isolation.level == spawn.BUBBLEWRAP and status > 128:
         status = -(status - 128)  # bubblewrap reports its child's signal as 128 + the signal
     if status is not None and status < 0:
         with_name = signal.Signals(-status).name if -status in signal.valid_signals() else f"signal {-status}"
         extra = {"SIGSEGV": " (a crash in native code)", "SIGXCPU": " (its CPU time limit)", "SIGKILL": ""}.get(with_name, "")
+        if with_name == "SIGKILL" and jail.out_of_memory:
+            extra = f" (its memory limit: your code and the processes it started held more than {spawn.mib(jail.limits.memory)})"
         return f"the interpreter was killed by {with_name}{extra}"
     return f"your code exited the interpreter (exit status {status}: os._exit()?)"
 
@@ -321,9 +323,9 @@ class LearnerProcess:
                 raise self._timed_out
             chunk = os.read(fd, min(n, 2**20))
             if not chunk:
-                level = self._jail.isolation.level
+                jail = self._jail
                 status = self.close(exited=True)
-                raise LearnerDied(_death(status, level), what)
+                raise LearnerDied(_death(status, jail), what)
             chunks.append(chunk)
             n -= len(chunk)
         return b"".join(chunks)

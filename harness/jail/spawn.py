@@ -9,6 +9,8 @@ Two isolation levels, the strongest the machine allows (KATA_JAIL=process forces
     import refusal; the filesystem is not hidden (install bubblewrap: `apt-get install bubblewrap`).
 Either way the codec of harness/jail/codec.py is the only way in or out, and at the end the whole
 process tree dies: the PID namespace with bubblewrap, the session and the learner's uid without.
+Where the machine lets the grader make cgroups, each learner process gets one (harness/jail/cgroup.py):
+a memory limit on all it starts, and a CPU share of its own.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ import functools
 import importlib.util
 import itertools
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from harness.jail import cgroup
 from harness.jail.zygote import OFF, ZYGOTE_ENV, ZygoteChild
 
 JAIL_PACKAGE = Path(__file__).resolve().parent  # harness/jail: all of the grader the child may see
@@ -36,6 +40,9 @@ BUBBLEWRAP, PROCESS = "bubblewrap", "process"
 # sympy (and mpmath, which it needs), and msgpack for the codec.
 LIBRARIES = ("numpy", "numpy.libs", "sympy", "mpmath", "msgpack")
 FIRST_UID = 200_000  # dedicated uids, one per learner process, far above any real account's
+# Without a memory cgroup, what bounds a learner process's memory is its address space times its
+# processes: a few, so that the product stays a few GiB (kata code needs one process, and no threads).
+PROCESSES_WITHOUT_CGROUP = 4
 _started = itertools.count()
 
 
@@ -55,25 +62,47 @@ class JailLimits:
     open_files: int = 64
     processes: int = 64  # only with a uid of its own: RLIMIT_NPROC counts every process of the uid
     output_cap: int = 64 * 2**10  # of prints kept for the learner to read
-    scratch_bytes: int = 64 * 2**20  # the jail's /tmp (bubblewrap only)
+    scratch_bytes: int = 64 * 2**20  # the jail's /tmp (bubblewrap only), in memory: a cgroup counts it in `memory`
+    # All the learner process's processes together, /tmp included: its cgroup's limit. A learner process
+    # holds ~70 MiB (Python, numpy, sympy); a batch holds one per grade running, `--workers` of them.
+    memory: int = 2**30
+
+    def without_cgroup(self) -> JailLimits:
+        """The hard limits that bound memory where no cgroup does: address space x processes."""
+        return replace(self, address_space=min(self.address_space, self.memory),
+                       processes=min(self.processes, PROCESSES_WITHOUT_CGROUP))  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Isolation:
     level: str
     own_uid: bool  # the grader is root, so each learner process runs as a uid of its own
+    cgroups: bool  # each learner process gets a cgroup: a memory limit and a CPU share of its own
 
-    def describe(self) -> str:
+    def describe(self, limits: JailLimits = JailLimits()) -> str:
         uid = ", a uid of its own" if self.own_uid else ""
         if self.level == BUBBLEWRAP:
             return (
                 f"bubblewrap jail (own PID, network and mount namespaces{uid}; sees only Python's libraries"
-                " and a copy of the file it grades; hard limits)"
+                f" and a copy of the file it grades; hard limits; {self.memory(limits)})"
             )
         return (
-            f"process isolation (own session{uid}; hard limits; the filesystem is not hidden:"
+            f"process isolation (own session{uid}; hard limits; {self.memory(limits)}; the filesystem is not hidden:"
             " install bubblewrap for a jail)"
         )
+
+    def memory(self, limits: JailLimits) -> str:
+        """What bounds the memory of a learner process and all it starts."""
+        if self.cgroups:
+            return f"memory: {mib(limits.memory)} per learner process, in a cgroup with its own CPU share"
+        bounded = limits.without_cgroup()
+        if self.own_uid:
+            return f"memory: no cgroup here, {mib(bounded.address_space)} of address space x {bounded.processes} processes"
+        return f"memory: no cgroup here, {mib(bounded.address_space)} of address space per process, processes not counted"
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**30:g} GiB" if size >= 2**30 else f"{size / 2**20:g} MiB"
 
 
 @functools.cache
@@ -83,7 +112,8 @@ def isolation() -> Isolation:
     level = PROCESS if wanted == PROCESS else BUBBLEWRAP if _bubblewrap_works() else PROCESS
     # In the bubblewrap jail the libraries are mounted where any uid can read them; without it the
     # learner's uid must be able to run this interpreter and its libraries where they are.
-    return Isolation(level, own_uid=os.geteuid() == 0 and (level == BUBBLEWRAP or _uid_can_run_python()))
+    own_uid = os.geteuid() == 0 and (level == BUBBLEWRAP or _uid_can_run_python())
+    return Isolation(level, own_uid, cgroups=cgroup.available())
 
 
 def _bubblewrap_works() -> bool:
@@ -157,7 +187,9 @@ class Jailed:
     uid: int | None
     isolation: Isolation
     setup: dict  # the first message the child reads: its limits, uid and the imports it refuses
-    limits: JailLimits
+    limits: JailLimits  # as asked for (the setup's may be lower: without a cgroup)
+    cgroup: cgroup.Cgroup | None
+    out_of_memory: bool = False  # once ended: the kernel killed one of its processes at the memory limit
 
     def place(self, source: Path, module: str) -> None:
         """A copy of the learner's file, <module>.py, in the private folder: the only file of theirs it sees."""
@@ -193,6 +225,9 @@ class Jailed:
         if self.uid is not None:
             kill_uid(self.uid)  # whatever left the session with setsid(); a zygote's fork and all it started
         status = self.process.wait()
+        if self.cgroup is not None:
+            self.out_of_memory = self.cgroup.out_of_memory()
+            self.cgroup.remove()
         shutil.rmtree(self.folder, ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
         return status
@@ -233,22 +268,30 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
         os.chmod(work, 0o700)
     request_r, request_w = os.pipe()
     reply_r, reply_w = os.pipe()
-    setup = {"limits": {k: v for k, v in asdict(limits).items() if k not in ("output_cap", "scratch_bytes") and (k != "processes" or uid is not None)},
-             "uid": uid, "banned": list(banned), "output_cap": limits.output_cap}  # fmt: skip
+    group = cgroup.create(limits.memory) if iso.cgroups else None
     if zygote:
-        setup["cwd"] = f"/kata/{uid}"
+        cwd = f"/kata/{uid}"
         try:
-            process = ZygoteChild.fork(zygote, setup["cwd"], (request_r, reply_w, out_fd))
+            process = ZygoteChild.fork(zygote, cwd, (request_r, reply_w, out_fd))
+        except BaseException:
+            _forget(group)
+            raise
         finally:
             for fd in (request_r, reply_w, out_fd):
                 os.close(fd)
-        return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, setup, limits)
+        if group is not None:  # the fork waits for its setup: nothing of the learner's has run yet
+            try:
+                group.add(process.host_pid)
+            except OSError:  # then hard limits bound it, as where there are no cgroups
+                group = _forget(group)
+        return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, _setup(limits, group, uid, banned, cwd), limits, group)
     if iso.level == BUBBLEWRAP:
         command, cwd = _bubblewrap_command(work, request_r, reply_w, uid, limits), "/kata"
+        if group is not None:
+            command = joining(group, command)
     else:
         _lay_out_libraries(folder / "lib")
         command, cwd = _boot_command(folder / "lib", request_r, reply_w), str(work)
-    setup["cwd"] = cwd
     env = learner_env(cwd)
     user = {"user": uid, "group": uid, "extra_groups": []} if uid is not None and iso.level == PROCESS else {}
     try:
@@ -256,10 +299,34 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
             command, stdin=subprocess.DEVNULL, stdout=out_fd, stderr=out_fd, pass_fds=(request_r, reply_w),
             env=env, cwd=str(work) if iso.level == PROCESS else None, start_new_session=True, close_fds=True, **user,
         )  # fmt: skip
+    except BaseException:
+        _forget(group)
+        raise
     finally:
         for fd in (request_r, reply_w, out_fd):
             os.close(fd)
-    return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, setup, limits)
+    if group is not None and iso.level == PROCESS:  # one process, waiting for its setup: it has started nothing
+        group.add(process.pid)
+    return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, _setup(limits, group, uid, banned, cwd), limits, group)
+
+
+def _forget(group: cgroup.Cgroup | None) -> None:
+    if group is not None:
+        group.remove()
+
+
+def _setup(limits: JailLimits, group: cgroup.Cgroup | None, uid: int | None, banned: tuple[str, ...], cwd: str) -> dict:
+    """The child's first message. Its hard limits are lower where no cgroup bounds its memory."""
+    in_force = limits if group is not None else limits.without_cgroup()
+    rlimits = {k: v for k, v in asdict(in_force).items() if k not in ("output_cap", "scratch_bytes", "memory") and (k != "processes" or uid is not None)}
+    return {"limits": rlimits, "uid": uid, "banned": list(banned), "output_cap": limits.output_cap, "cwd": cwd}
+
+
+def joining(group: cgroup.Cgroup, command: list[str]) -> list[str]:
+    """The command, run by a shell that first puts itself in the cgroup: bubblewrap forks at once, and
+    what it forks must be born inside."""
+    procs = " ".join(shlex.quote(str(p)) for p in group.procs)
+    return ["/bin/sh", "-c", f'for procs in {procs}; do echo 0 > "$procs" || exit 125; done; exec "$@"', "sh", *command]
 
 
 def learner_env(cwd: str) -> dict[str, str]:
@@ -298,7 +365,8 @@ def _bubblewrap_command(work: Path, r: int, w: int, uid: int | None, limits: Jai
     return _bubblewrap(mounts, uid is not None, limits, boot)
 
 
-def _bubblewrap(mounts: list[str], setuid: bool, limits: JailLimits, boot: str) -> list[str]:
+def _bubblewrap(mounts: list[str], setuid: bool, limits: JailLimits, boot: str, caps: tuple[str, ...] = ()) -> list[str]:
+    """caps: more capabilities its own code needs (the zygote's: to mount), dropped with root."""
     python = _python()
     prefix = Path(sys.base_prefix).resolve()
     inside = JAILED_LIB.parent
@@ -323,6 +391,8 @@ def _bubblewrap(mounts: list[str], setuid: bool, limits: JailLimits, boot: str) 
     args += ["--cap-drop", "ALL"]
     if setuid:  # only to drop root for the learner's uid, before any of their code runs
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    for cap in caps:
+        args += ["--cap-add", cap]
     return [*_open_parents(args), str(python), "-I", "-S", "-B", "-c", boot]
 
 

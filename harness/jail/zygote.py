@@ -5,12 +5,16 @@ A learner process started in its own bubblewrap jail spends most of its start on
 batch (the grader is root, bubblewrap works) one bubblewrap jail, set up like a learner's, holds a
 zygote (harness/jail/child.py: zygote) with numpy and the codec loaded; each learner process is a fork
 of it that becomes that learner's process as a new one would: its own session, its setup message,
-its own uid, its hard limits, the same import refusals and watch.
+its own uid, its hard limits, its cgroup (the grader moves it there before it runs the learner's code),
+the same import refusals and watch.
 
 What it shares with classmates, and what it does not: the PID namespace (a classmate's processes are
-visible in /proc, but belong to another uid, which may not signal them), the jail's 64 MiB /tmp, and
-the read-only view of Python and its libraries. Its folder, /kata/<uid>, is its uid's alone (0700),
-and /kata itself cannot be listed. The grader asks for a fork over a socket in a root-only folder.
+visible in /proc, but belong to another uid, which may not signal them) and the read-only view of
+Python and its libraries. Each fork has a mount namespace of its own, made while it is still root
+(the zygote's one capability beyond changing uid, CAP_SYS_ADMIN, goes with root): its own /tmp, in
+memory and as small as a fresh jail's, which ends with it. /kata is read-only, as in a fresh jail;
+the learner's folder in it, /kata/<uid>, is its uid's alone (0700), and /kata itself cannot be listed.
+The grader asks for a fork over a socket in a root-only folder.
 
     with zygote.running(limits):   # KATA_ZYGOTE is set meanwhile: spawn.start() forks from it
         ...
@@ -24,6 +28,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -31,6 +36,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from harness.jail.child import STATUS  # the zygote's answers: a fork's pid, then its exit status
+
+CREDENTIALS = struct.Struct("iII")  # struct ucred: pid, uid, gid
 
 ZYGOTE_ENV = "KATA_ZYGOTE"  # the path of the zygote's socket, while a batch runs; "off": no zygote
 OFF = "off"
@@ -40,19 +47,25 @@ READY_S = 30.0
 class ZygoteChild:
     """A learner process forked by the zygote, standing in for subprocess.Popen: its pid is the zygote's
     namespace's (never signalled from here: the process dies by its uid), its status arrives on the
-    connection that asked for it."""
+    connection that asked for it. host_pid: the same process as this grader sees it, to put in a cgroup."""
 
-    def __init__(self, conn: socket.socket, pid: int) -> None:
-        self.conn, self.pid = conn, pid
+    def __init__(self, conn: socket.socket, pid: int, host_pid: int) -> None:
+        self.conn, self.pid, self.host_pid = conn, pid, host_pid
         self.returncode: int | None = None
 
     @classmethod
     def fork(cls, socket_path: str, folder: str, fds: tuple[int, int, int]) -> ZygoteChild:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # The fork itself sends its pid; the kernel attaches its credentials, the pid as seen from here.
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         conn.connect(socket_path)
         socket.send_fds(conn, [folder.encode()], list(fds))
-        pid = STATUS.unpack(_read_exactly(conn, STATUS.size))[0]
-        return cls(conn, pid)
+        data, ancillary, _, _ = conn.recvmsg(STATUS.size, socket.CMSG_SPACE(CREDENTIALS.size))
+        credentials = [d for level, kind, d in ancillary if (level, kind) == (socket.SOL_SOCKET, socket.SCM_CREDENTIALS)]
+        if len(data) != STATUS.size or not credentials:
+            conn.close()
+            raise ConnectionError("the zygote did not fork a learner process")
+        return cls(conn, STATUS.unpack(data)[0], CREDENTIALS.unpack(credentials[0])[0])
 
     def poll(self) -> int | None:
         if self.returncode is None and select.select([self.conn], [], [], 0)[0]:
@@ -89,7 +102,7 @@ def _read_exactly(conn: socket.socket, n: int) -> bytes:
 def running(limits=None) -> Iterator[str | None]:
     """Start a zygote for the duration of the block and point KATA_ZYGOTE at it; a no-op (None) where
     it cannot help: without bubblewrap, or when the grader is not root (no uid per learner)."""
-    from harness.jail import spawn
+    from harness.jail import cgroup, spawn
 
     iso = spawn.isolation()
     if iso.level != spawn.BUBBLEWRAP or not iso.own_uid or os.environ.get(ZYGOTE_ENV):  # off, or one runs already
@@ -101,10 +114,15 @@ def running(limits=None) -> Iterator[str | None]:
     (root / "ctl").mkdir(mode=0o700)
     os.chmod(root / "work", 0o711)  # the learners' uids pass through to their own folder; none lists it
     socket_path = root / "ctl" / "zygote.sock"
+    limits = limits or spawn.JailLimits()
     boot = (f"import sys; sys.path[:0] = [{str(spawn.JAILED_LIB)!r}, {str(spawn.JAILED_SITE)!r}];"
-            f" from harness.jail.child import zygote; zygote('/ctl/zygote.sock')")  # fmt: skip
-    mounts = ["--bind", str(root / "work"), "/kata", "--bind", str(root / "ctl"), "/ctl"]
-    command = spawn._bubblewrap(mounts, True, limits or spawn.JailLimits(), boot)
+            f" from harness.jail.child import zygote; zygote('/ctl/zygote.sock', {limits.scratch_bytes})")  # fmt: skip
+    # The grader writes each learner's file into work/; the jail only reads it.
+    mounts = ["--ro-bind", str(root / "work"), "/kata", "--bind", str(root / "ctl"), "/ctl"]
+    command = spawn._bubblewrap(mounts, True, limits, boot, caps=("CAP_SYS_ADMIN",))
+    group = cgroup.create(limits.memory) if iso.cgroups else None  # the zygote's own; each fork moves to its own
+    if group is not None:
+        command = spawn.joining(group, command)
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=spawn.learner_env("/kata"), start_new_session=True)
     try:
         deadline = time.monotonic() + READY_S
@@ -119,4 +137,6 @@ def running(limits=None) -> Iterator[str | None]:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+        if group is not None:
+            group.remove()
         shutil.rmtree(root, ignore_errors=True)
