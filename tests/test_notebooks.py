@@ -109,6 +109,44 @@ def test_magics_shell_escapes_and_the_harness_are_left_out_with_a_note():
     assert "import numpy as np" in module.source and "y = 2" in module.source and "x = 1" not in module.source
 
 
+def test_a_note_shows_control_characters_as_escapes_and_lines_break_where_python_breaks_them():
+    module = cells.from_cells(["%matplotlib inline \x1b[2J\x1b]0;title\x07\nx = 'a\u2028b'\ny = 1"])
+    assert module.notes == ["cell 1, line 1: a line magic (%matplotlib inline \\x1b[2J\\x1b]0;title\\x07) is left out"]
+    namespace = {}
+    exec(compile(module.source, "exported.py", "exec"), namespace)
+    assert namespace["x"] == "a\u2028b" and namespace["y"] == 1
+
+
+BROKEN = {
+    "truncated": ('{"cells": [', "is not a readable notebook (JSONDecodeError"),
+    "a_number_as_a_cell": ('{"cells": [1]}', "is not a notebook: its cell 1 is not a cell"),
+    "a_number_as_source": ('{"cells": [{"cell_type": "code", "source": 5}]}', "is not a notebook: the source of its cell 1 is not text"),
+    "nested_deep": ("[" * 100_000 + "]" * 100_000, "is not a readable notebook (RecursionError"),
+    "no_cells": ('{"metadata": {}}', "is not a notebook: it has no list of cells"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN)
+def test_a_broken_notebook_is_one_sentence(tmp_path, name):
+    text, says = BROKEN[name]
+    (tmp_path / "nb.ipynb").write_text(text)
+    with pytest.raises(cells.NotebookError, match=re.escape(says)):
+        cells.read(tmp_path / "nb.ipynb")
+
+
+def test_broken_notebooks_in_a_batch_leave_the_class_graded(tmp_path):
+    subs = tmp_path / "subs"
+    for name, (text, _) in BROKEN.items():
+        (subs / name).mkdir(parents=True)
+        (subs / name / f"{KATA.id}.ipynb").write_text(text)
+    (subs / "good" / KATA.id).mkdir(parents=True)
+    (subs / "good" / KATA.id / KATA.filename).write_text(solution_source(KATA.id))
+    graded = {g.learner: g for g in batch.grade_all(subs, [KATA], workers=2)}
+    for name, (_, says) in BROKEN.items():
+        assert says in graded[name].error and graded[name].score == 0
+    assert graded["good"].score == graded["good"].max_score == 20
+
+
 def test_a_session_keeps_its_definitions_in_the_order_they_ran():
     history = ["", "import numpy as np", "def f(x):\n    return 1", "print(f(2))\nparams = train()", "def f(x):\n    return 2", "def broken(:"]
     source = cells.from_cells(history, definitions_only=True).source

@@ -24,6 +24,7 @@ from pathlib import Path
 from harness.grading import registry
 from harness.grading.registry import shown_path
 from harness.grading.results import KataResult, Status, TestResult
+from harness.jail.zygote import ZYGOTE_ENV
 
 
 CANCEL_POLL_S = 0.02  # how often a cancellable grade asks whether to stop (a stat() of the learner's file)
@@ -37,9 +38,16 @@ class Limits:
     kata_s: float = 60.0
 
 
-def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn: Connection, spare: bool) -> None:
+def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn: Connection, spare: bool, zygote: str | None) -> None:
     from harness.grading import runner
     from harness.jail import proxy
+
+    # The server may have been started under another Sandbox's zygote (one process, several batches):
+    # this grade's is the one its Sandbox was made with, or none.
+    if zygote is None:
+        os.environ.pop(ZYGOTE_ENV, None)
+    else:
+        os.environ[ZYGOTE_ENV] = zygote
 
     proxy.prestart()  # the learner's process boots while pytest starts and collects the spec
     os.setpgid(0, 0)  # a group of its own: whatever the learner's code forks dies with it (see _reap)
@@ -107,6 +115,7 @@ class Sandbox:
         self.limits = limits
         self.shards = shards or max(1, min(2, os.cpu_count() or 1))
         self._spare: dict[tuple, list[_Shard]] = {}
+        self._zygote = os.environ.get(ZYGOTE_ENV)  # `kata batch`'s, when it runs one (harness/jail/zygote.py)
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(["harness.grading.warm", "harness.grading.warm_run"] if warm_run else ["harness.grading.warm"])
         if isinstance(warm_run, list):  # read by harness.grading.warm_run in the server, which this process starts
@@ -178,7 +187,7 @@ class Sandbox:
     def _start(self, kata_id: str, root: Path | None, shard: str, spare: bool) -> _Shard:
         here, there = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
-            target=_child, args=(kata_id, str(root) if root else None, self.limits, shard, there, spare), daemon=True
+            target=_child, args=(kata_id, str(root) if root else None, self.limits, shard, there, spare, self._zygote), daemon=True
         )
         process.start()
         there.close()

@@ -161,7 +161,7 @@ def _grade_all(folder: Path, katas: list[registry.Kata], workers: int, limits: L
             try:
                 root = _layout(entry, staging / learner)
                 root, _ = cells.with_notebooks_exported(root, staging / f"{learner}.notebooks")  # notes: in the file's header
-            except SubmissionError as exc:
+            except (SubmissionError, cells.NotebookError) as exc:
                 g = Graded(learner, _error_results(katas, entry.name, str(exc), max_score), str(exc))
                 graded.append(g)
                 on_done(g)

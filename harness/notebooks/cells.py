@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.grading import registry
+from harness.grading.text import visible
 
 MAGIC = re.compile(r"^(\s*)([%!])")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # Python's own, not str.splitlines' (which also breaks at U+2028, \x0c, ...)
 DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
 
 
@@ -56,14 +58,14 @@ def from_cells(cells: list[str], *, definitions_only: bool = False) -> Module:
 
 def _without_magics(cell: str, number: int, notes: list[str]) -> str | None:
     if cell.lstrip().startswith("%%"):
-        notes.append(f"cell {number}: a cell magic ({cell.lstrip().splitlines()[0]}); the cell is left out")
+        notes.append(f"cell {number}: a cell magic ({visible(_lines(cell.lstrip())[0])}); the cell is left out")
         return None
     lines = []
-    for line_number, line in enumerate(cell.splitlines(), 1):
+    for line_number, line in enumerate(_lines(cell), 1):
         match = MAGIC.match(line)
         if match:
             kind = "a line magic" if match[2] == "%" else "a shell escape"
-            notes.append(f"cell {number}, line {line_number}: {kind} ({line.strip()}) is left out")
+            notes.append(f"cell {number}, line {line_number}: {kind} ({visible(line.strip())}) is left out")
             line = f"{match[1]}pass"
         lines.append(line)
     return "\n".join(lines)
@@ -76,7 +78,7 @@ def _without_harness(text: str, number: int, notes: list[str], definitions_only:
         tree = ast.parse(text)
     except SyntaxError:
         return "" if definitions_only else text  # a session ran no definition of a cell that did not parse
-    lines = text.splitlines()
+    lines = _lines(text)
     dropped = []
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
@@ -86,7 +88,7 @@ def _without_harness(text: str, number: int, notes: list[str], definitions_only:
         uses_harness = any(isinstance(n, ast.Name) and n.id == "harness" or isinstance(n, (ast.Import, ast.ImportFrom)) and _imports_harness(n)
                            for n in ast.walk(node))  # fmt: skip
         if uses_harness and not definitions_only:
-            notes.append(f"cell {number}, line {node.lineno}: `{lines[node.lineno - 1].strip()}` uses the harness, which your graded file cannot; left out")
+            notes.append(f"cell {number}, line {node.lineno}: `{visible(lines[node.lineno - 1].strip())}` uses the harness, which your graded file cannot; left out")
         if uses_harness or (definitions_only and not isinstance(node, DEFINITIONS)):
             dropped.append(node)
     for node in reversed(dropped):
@@ -100,14 +102,34 @@ def _imports_harness(node: ast.Import | ast.ImportFrom) -> bool:
     return any(name == "harness" or name.startswith("harness.") for name in names)
 
 
+def _lines(text: str) -> list[str]:
+    return LINE_BREAK.split(text)
+
+
 def read(path: Path) -> tuple[list[str], dict]:
-    """A notebook file's code cells (as text) and its metadata."""
+    """A notebook file's code cells (as text) and its metadata; a file that is not a notebook (bad
+    JSON, or cells that are not nbformat's) is a NotebookError that names the file and what is wrong."""
+    shown = registry.shown_path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-        cells = [c for c in data["cells"] if c.get("cell_type") == "code"]
-        return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells], data.get("metadata", {})
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise NotebookError(f"{registry.shown_path(path)} is not a readable notebook ({type(exc).__name__}: {exc})") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise NotebookError(f"{shown} is not a readable notebook ({type(exc).__name__}: {visible(str(exc))[:200]})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise NotebookError(f"{shown} is not a notebook: it has no list of cells")
+    metadata = data.get("metadata")
+    sources = []
+    for number, cell in enumerate(data["cells"], 1):
+        if not isinstance(cell, dict):
+            raise NotebookError(f"{shown} is not a notebook: its cell {number} is not a cell")
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source")
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise NotebookError(f"{shown} is not a notebook: the source of its cell {number} is not text")
+        sources.append(source)
+    return sources, metadata if isinstance(metadata, dict) else {}
 
 
 def kata_of(path: Path, metadata: dict) -> registry.Kata | None:
