@@ -1,18 +1,23 @@
 """Starting the learner's process in a jail, and ending it with everything it started.
 
 Two isolation levels, the strongest the machine allows (KATA_JAIL=process forces the weaker one):
-  * bubblewrap: its own PID, network, IPC and mount namespaces. It sees Python, numpy, sympy, msgpack,
+  * bubblewrap: its own PID, network, IPC and mount namespaces. It sees Python, numpy, msgpack,
     this package's jail/ folder and a private working folder with a copy of the one file it grades;
     not the repository, the specs, the references, other learners or /etc. The autodiff libraries
-    are not there at all. When the grader is root, the process drops to a uid of its own.
+    are not there at all, nor sympy and mpmath, except in the process for a kata's symbolic tasks
+    (harness/jail/proxy.py): elsewhere `import sympy` gives a placeholder (harness/jail/placeholder.py).
+    When the grader is root, the process drops to a uid of its own.
   * process: a plain child process in a session of its own, with the same hard limits and the same
-    import refusal; the filesystem is not hidden (install bubblewrap: `apt-get install bubblewrap`).
+    import refusal and placeholder; the filesystem is not hidden (install bubblewrap:
+    `apt-get install bubblewrap`), so code that takes the jail's finders off sys.meta_path can reach
+    whatever the machine has installed.
 Either way the codec of harness/jail/codec.py is the only way in or out, and at the end the whole
 process tree dies: the PID namespace with bubblewrap, the session and the learner's uid without.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import importlib.util
@@ -32,9 +37,10 @@ from harness.jail.zygote import OFF, ZYGOTE_ENV, ZygoteChild
 JAIL_PACKAGE = Path(__file__).resolve().parent  # harness/jail: all of the grader the child may see
 ENV_LEVEL = "KATA_JAIL"
 BUBBLEWRAP, PROCESS = "bubblewrap", "process"
-# What a learner's code may import besides the standard library: numpy (and its bundled libraries),
-# sympy (and mpmath, which it needs), and msgpack for the codec.
-LIBRARIES = ("numpy", "numpy.libs", "sympy", "mpmath", "msgpack")
+# What a learner's code may import besides the standard library: numpy (and its bundled libraries)
+# and msgpack for the codec; in the process for a kata's symbolic tasks only, sympy (and mpmath, which it needs).
+LIBRARIES = ("numpy", "numpy.libs", "msgpack")
+SYMPY_LIBRARIES = ("sympy", "mpmath")
 FIRST_UID = 200_000  # dedicated uids, one per learner process, far above any real account's
 _started = itertools.count()
 
@@ -116,10 +122,10 @@ def _uid_can_run_python() -> bool:
 
 
 @functools.cache
-def _library_dirs() -> dict[str, Path]:
+def _library_dirs(sympy: bool = False) -> dict[str, Path]:
     """name -> folder of each library the learner may import (found without importing it)."""
     found = {}
-    for name in LIBRARIES:
+    for name in LIBRARIES + (SYMPY_LIBRARIES if sympy else ()):
         if name == "numpy.libs":
             continue
         spec = importlib.util.find_spec(name)
@@ -128,6 +134,19 @@ def _library_dirs() -> dict[str, Path]:
     if "numpy" in found and (found["numpy"].parent / "numpy.libs").is_dir():
         found["numpy.libs"] = found["numpy"].parent / "numpy.libs"
     return found
+
+
+@functools.cache
+def sympy_names() -> list[str]:
+    """sympy's __all__, read from its source without importing it (~0.2 s): what `from sympy import *`
+    binds where sympy is a placeholder."""
+    spec = importlib.util.find_spec("sympy")
+    if spec is None or spec.origin is None:
+        return []
+    for node in ast.parse(Path(spec.origin).read_bytes()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return [str(name) for name in ast.literal_eval(node.value)]
+    return []
 
 
 def _python() -> Path:
@@ -214,14 +233,16 @@ def kill_uid(uid: int) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
+def start(*, limits: JailLimits, banned: tuple[str, ...], sympy: bool = False) -> Jailed:
     """Start a learner process with an empty private folder; it waits for its setup message, then for
     the file (Jailed.place) and a load request. Started ahead, it is ready when the file is saved.
-    Within `kata batch` (KATA_ZYGOTE set), the process is a fork of the batch's zygote."""
+    sympy: the process for a kata's symbolic tasks, where sympy is; elsewhere it is a placeholder.
+    Within `kata batch` (KATA_ZYGOTE set), the process is a fork of the batch's zygote, which has no
+    sympy: a process with sympy is a jail of its own."""
     iso = isolation()
     uid = _next_uid() if iso.own_uid else None
     folder = Path(tempfile.mkdtemp(prefix="kata-jail-"))
-    zygote = os.environ.get(ZYGOTE_ENV, OFF) if iso.level == BUBBLEWRAP and uid is not None else OFF
+    zygote = os.environ.get(ZYGOTE_ENV, OFF) if iso.level == BUBBLEWRAP and uid is not None and not sympy else OFF
     zygote = None if zygote == OFF else zygote
     work = Path(zygote).parent.parent / "work" / str(uid) if zygote else folder / "work"
     work.mkdir()
@@ -234,7 +255,8 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
     request_r, request_w = os.pipe()
     reply_r, reply_w = os.pipe()
     setup = {"limits": {k: v for k, v in asdict(limits).items() if k not in ("output_cap", "scratch_bytes") and (k != "processes" or uid is not None)},
-             "uid": uid, "banned": list(banned), "output_cap": limits.output_cap}  # fmt: skip
+             "uid": uid, "banned": list(banned), "output_cap": limits.output_cap,
+             "absent": {} if sympy else {"sympy": sympy_names(), "mpmath": []}}  # fmt: skip
     if zygote:
         setup["cwd"] = f"/kata/{uid}"
         try:
@@ -244,9 +266,9 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
                 os.close(fd)
         return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, setup, limits)
     if iso.level == BUBBLEWRAP:
-        command, cwd = _bubblewrap_command(work, request_r, reply_w, uid, limits), "/kata"
+        command, cwd = _bubblewrap_command(work, request_r, reply_w, uid, limits, sympy), "/kata"
     else:
-        _lay_out_libraries(folder / "lib")
+        _lay_out_libraries(folder / "lib", sympy)
         command, cwd = _boot_command(folder / "lib", request_r, reply_w), str(work)
     setup["cwd"] = cwd
     env = learner_env(cwd)
@@ -272,14 +294,14 @@ def learner_env(cwd: str) -> dict[str, str]:
     }  # fmt: skip
 
 
-def _lay_out_libraries(lib: Path) -> None:
+def _lay_out_libraries(lib: Path, sympy: bool = False) -> None:
     """lib/harness/jail (the child and the codec) and lib/site/<library>, as links: what the child imports
     without bubblewrap. Inside bubblewrap the same places are bind mounts of the real folders."""
     (lib / "harness").mkdir(parents=True)
     (lib / "harness" / "__init__.py").write_text("")
     (lib / "harness" / "jail").symlink_to(JAIL_PACKAGE)
     (lib / "site").mkdir()
-    for name, path in _library_dirs().items():
+    for name, path in _library_dirs(sympy).items():
         (lib / "site" / name).symlink_to(path)
     os.chmod(lib, 0o755)
 
@@ -292,13 +314,13 @@ def _boot_command(lib: Path, r: int, w: int) -> list[str]:
     return [str(_python()), "-I", "-S", "-B", "-c", BOOT.format(lib=str(lib), site=str(lib / "site"), r=r, w=w)]
 
 
-def _bubblewrap_command(work: Path, r: int, w: int, uid: int | None, limits: JailLimits) -> list[str]:
+def _bubblewrap_command(work: Path, r: int, w: int, uid: int | None, limits: JailLimits, sympy: bool) -> list[str]:
     boot = BOOT.format(lib=str(JAILED_LIB), site=str(JAILED_SITE), r=r, w=w)
     mounts = ["--ro-bind", str(work), "/kata"]  # the one file, read-only
-    return _bubblewrap(mounts, uid is not None, limits, boot)
+    return _bubblewrap(mounts, uid is not None, limits, boot, sympy)
 
 
-def _bubblewrap(mounts: list[str], setuid: bool, limits: JailLimits, boot: str) -> list[str]:
+def _bubblewrap(mounts: list[str], setuid: bool, limits: JailLimits, boot: str, sympy: bool = False) -> list[str]:
     python = _python()
     prefix = Path(sys.base_prefix).resolve()
     inside = JAILED_LIB.parent
@@ -314,7 +336,7 @@ def _bubblewrap(mounts: list[str], setuid: bool, limits: JailLimits, boot: str) 
         args += ["--tmpfs", site]
     args += ["--ro-bind", str(JAIL_PACKAGE), str(inside / "lib/harness/jail")]
     args += ["--ro-bind", str(JAIL_PACKAGE.parent / "__init__.py"), str(inside / "lib/harness/__init__.py")]
-    for name, path in _library_dirs().items():
+    for name, path in _library_dirs(sympy).items():
         args += ["--ro-bind", str(path), str(inside / "site" / name)]
     # /kata holds the learner's folder; scratch space is a small /tmp in memory, so a loop that
     # writes files fills 64 MiB of its own, not the grader's disk.

@@ -5,7 +5,8 @@ A learner process started in its own bubblewrap jail spends most of its start on
 batch (the grader is root, bubblewrap works) one bubblewrap jail, set up like a learner's, holds a
 zygote (harness/jail/child.py: zygote) with numpy and the codec loaded; each learner process is a fork
 of it that becomes that learner's process as a new one would: its own session, its setup message,
-its own uid, its hard limits, the same import refusals and watch.
+its own uid, its hard limits, the same import refusals and placeholders (the zygote has no sympy:
+a process for a kata's symbolic tasks is a jail of its own).
 
 What it shares with classmates, and what it does not: the PID namespace (a classmate's processes are
 visible in /proc, but belong to another uid, which may not signal them), the jail's 64 MiB /tmp, and
