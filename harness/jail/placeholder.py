@@ -52,7 +52,7 @@ class Guard:
 
 
 def _values(args) -> bool:
-    """Anything among the arguments (one level into containers) other than names and placeholders."""
+    """Anything among the arguments (inside lists, tuples and dicts too) other than names and placeholders."""
     for arg in args:
         if isinstance(arg, (list, tuple)):
             if _values(arg):
