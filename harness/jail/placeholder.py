@@ -3,7 +3,7 @@
 Only a kata's symbolic tasks run where sympy is (their own process, harness/jail/proxy.py); every
 other learner process has no sympy or mpmath on its filesystem (harness/jail/spawn.py), and in it
 `import sympy`, by any spelling, gives a placeholder module instead (Absent, a finder the child puts
-first on sys.meta_path). So a file whose top level builds sympy expressions for its symbolic answers
+ahead of the path finder on sys.meta_path). So a file whose top level builds sympy expressions for its symbolic answers
 still loads there: an attribute, a call, arithmetic, a comparison or an index of a placeholder is
 another placeholder, and `symbols("x y")` is a tuple of two. What would turn one into a value raises
 ByHandError instead, anywhere: a number, an array, a truth value, text, a length, an iteration. So
