@@ -125,9 +125,16 @@ def test_expanded_forms_and_sympy_diff_pass(submission):
 
 
 # --- what fails, and what the learner reads --------------------------------------------------------
-def test_sympy_may_not_differentiate_in_a_numeric_task(submission):
-    """By hand means by hand: sympy.diff and .diff() in cubic_grad are refused, naming the line, while the
-    symbolic tasks may use them (above); building the expression with sympy is not itself refused."""
+NUMERIC_CHECKS = {name for name in ALL_CHECKS if "symbolic" not in name}
+NO_SYMPY = "sympy is not available to the numeric tasks, so "
+BY_HAND = ": work the derivative out by hand with NumPy (sympy is for the symbolic tasks)."
+
+
+def test_sympy_is_not_there_for_a_numeric_task(submission):
+    """By hand means by hand: the numeric tasks run where sympy does not exist, so sympy.diff and .diff()
+    in cubic_grad and nested_grad answer nothing, naming the line, while the symbolic tasks may use them
+    (above). So does a hand-written expression lambdified in sin_square_grad: it was fair while sympy ran
+    beside the numeric tasks, and is not now that they run without it."""
     by_sympy = overriding(
         """
         def cubic_grad(x):
@@ -147,17 +154,17 @@ def test_sympy_may_not_differentiate_in_a_numeric_task(submission):
         """
     )
     failed = failures(grade(submission, by_sympy))
-    by_hand = {"test_cubic_grad_on_floats", "test_cubic_grad_on_arrays", "test_nested_grad_on_floats", "test_nested_grad_on_arrays"}
-    extended = {"test_exact_in_extended_precision[cubic_grad]", "test_exact_in_extended_precision[nested_grad]"}
-    assert set(failed) == by_hand | extended
+    assert set(failed) == {check for name in ("cubic_grad", "nested_grad", "sin_square_grad") for check in wrong_everywhere(name)}
     for name, message in failed.items():
-        task = name.split("_on_")[0].removeprefix("test_") if name in by_hand else name.split("[")[1].rstrip("]")
-        assert f"asks sympy for a derivative in {task}(), a numeric task: work it out by hand" in message, message
+        task = next(task for task in ("cubic_grad", "nested_grad", "sin_square_grad") if task in name)
+        assert f"(`return sympy.lambdify(t, " in message and f"in {task}(): {NO_SYMPY}what sympy.lambdify() made cannot be called with values{BY_HAND}" in message, message
 
 
-# Derivatives taken by sympy where it may differentiate (the file's top level, a symbolic task), then
-# carried into a numeric task: by lambdify, by eval of their text, by code compiled under a borrowed
-# file name, around the watch (a swallowed refusal, the hook switched off, a thread, a process).
+# Derivatives taken with sympy at the file's top level, then carried into a numeric task: by lambdify,
+# by eval of their text, by code compiled under a borrowed file name, past a refusal (swallowed, in a
+# thread). Where the numeric tasks run, sympy is a placeholder: the derivative is never worked out, and
+# whatever would turn it into a value (a call with numbers, float(), str()) is refused, in the task or at
+# the top level (then every numeric task fails with that line, and the symbolic ones still pass).
 TOP_LEVEL_DIFF = """
 import sympy as _sp
 _t = _sp.Symbol("t")
@@ -170,7 +177,7 @@ CARRIED = {
     "code under the file's own name": "exec(compile('def cubic_grad(x):\\n    return ' + str(_D).replace('t', 'x'), __file__, 'exec'))\n",
     "code under a library's name": "import os\nexec(compile('def cubic_grad(x):\\n    return ' + str(_D).replace('t', 'x'), os.__file__, 'exec'))\n",
     "a swallowed refusal": "_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    try:\n        return _f(x)\n    except BaseException:\n        return _f(x)\n",
-    "the watch switched off": "import sys\n_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    sys.setprofile(None)\n    return _f(x)\n",
+    "a profile hook switched off": "import sys\n_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    sys.setprofile(None)\n    return _f(x)\n",
     "a thread": "import threading\n_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    out = []\n    th = threading.Thread(target=lambda: out.append(_f(x)))\n    th.start(); th.join()\n    return out[0]\n",
     "a raw _thread": "import _thread, time\n_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    out = []\n    _thread.start_new_thread(lambda: out.append(_f(x)), ())\n    while not out:\n        time.sleep(0.001)\n    return out[0]\n",
     "code under NumPy's name": "exec(compile('def cubic_grad(x):\\n    return ' + str(_D).replace('t', 'x'), np.__file__, 'exec'))\n",
@@ -188,35 +195,62 @@ CARRIED = {
         "_module = importlib.util.module_from_spec(_spec)\n_spec.loader.exec_module(_module)\ncubic_grad = _module.cubic_grad\n"
     ),
     "a numeric task named as a symbolic one": "_f = _sp.lambdify(_t, _D, 'numpy')\ndef cubic_grad(x):\n    return _f(x)\ncubic_grad.__qualname__ = 'chain_rule_symbolic'\n",
+    "the real sympy imported past the placeholder": (
+        "import sys\nsys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != 'Absent']\nsys.modules.pop('sympy')\n"
+        "import sympy as _real\n_f = _real.lambdify(_t, _real.diff(_real.Symbol('t')**3 + 2 * _real.Symbol('t')), 'numpy')\n"
+        "def cubic_grad(x):\n    return _f(x)\n"
+    ),
 }
+
+
+def assert_by_hand(failed: dict[str, str], task: str) -> None:
+    """The task scores nothing, nor does any other numeric task that fails, and each says why: by hand."""
+    assert wrong_everywhere(task) <= set(failed) <= NUMERIC_CHECKS, failed
+    for message in failed.values():
+        assert NO_SYMPY in message and message.splitlines()[0].endswith(BY_HAND), message
 
 
 @pytest.mark.parametrize("route", CARRIED)
 def test_a_derivative_sympy_took_elsewhere_cannot_answer_a_numeric_task(submission, route):
-    failed = failures(grade(submission, overriding(TOP_LEVEL_DIFF + CARRIED[route])))
-    assert set(failed) == {"test_cubic_grad_on_floats", "test_cubic_grad_on_arrays", "test_exact_in_extended_precision[cubic_grad]"}, failed
-    for message in failed.values():
-        assert "Numeric tasks are by hand: write the derivative yourself with NumPy" in message, message
-        assert re.search(r"in cubic_grad(\.<locals>\.<lambda>)?\(\)", message), message  # the thread's own function
+    source = overriding(TOP_LEVEL_DIFF + CARRIED[route])
+    if route == "the real sympy imported past the placeholder":
+        # There is no real sympy where the numeric tasks run: the file does not load there at all.
+        failed = failures(grade(submission, source))
+        assert set(failed) == NUMERIC_CHECKS and all("No module named 'sympy'" in m for m in failed.values()), failed
+        return
+    assert_by_hand(failures(grade(submission, source)), "cubic_grad")
 
 
-def test_a_thread_left_running_beside_the_numeric_tasks_fails_them_all(submission):
-    """It would run the derivative out of the watch's sight, whichever numeric task asks it to."""
+def test_a_thread_left_running_beside_the_numeric_tasks_answers_nothing(submission):
+    """A worker thread, started by the top level, that calls the lambdified derivative for the task and
+    swallows each refusal to keep serving: refused there all the same, and the task waiting for its
+    answer is told at once, not when its time runs out."""
     worker = (
         "import queue, threading\n_f = _sp.lambdify(_t, _D, 'numpy')\n_asked, _told = queue.Queue(), queue.Queue()\n"
-        "threading.Thread(target=lambda: [_told.put(_f(_asked.get())) for _ in iter(int, 1)], daemon=True).start()\n"
+        "def _serve():\n    while True:\n        x = _asked.get()\n        try:\n            _told.put(_f(x))\n"
+        "        except BaseException:\n            pass\n"
+        "threading.Thread(target=_serve, daemon=True).start()\n"
         "def cubic_grad(x):\n    _asked.put(x)\n    return _told.get()\n"
     )
-    failed = failures(grade(submission, overriding(TOP_LEVEL_DIFF + worker)))
-    numeric = {name for name in ALL_CHECKS if "symbolic" not in name}
-    assert set(failed) == numeric, failed
-    for message in failed.values():
-        assert "threads your code started run beside a numeric task, where the grader cannot watch them" in message, message
+    assert_by_hand(failures(grade(submission, overriding(TOP_LEVEL_DIFF + worker))), "cubic_grad")
+
+
+def test_the_jail_reached_by_frame_introspection_gives_sympy_back_to_no_task(submission):
+    """sys._getframe(0).f_back reaches the jail's own objects (its Server, the placeholders' guard) and may
+    change them: nothing there turns sympy back on, because the numeric tasks' process has none."""
+    walker = (
+        "import sys\n_f = _sp.lambdify(_t, _D, 'numpy')\n"
+        "def cubic_grad(x):\n    frame = sys._getframe(0).f_back\n    while frame is not None:\n"
+        "        for value in list(frame.f_locals.values()):\n            guard = getattr(value, 'guard', None)\n"
+        "            if guard is not None:\n                guard.in_task, guard.refusal = False, None\n"
+        "        frame = frame.f_back\n    return _f(x)\n"
+    )
+    assert_by_hand(failures(grade(submission, overriding(TOP_LEVEL_DIFF + walker))), "cubic_grad")
 
 
 # sympy differentiates without an evaluated Derivative: a polynomial's coefficients, one function's
-# own derivative rule, a series coefficient, a limit of the difference quotient. At the top level (then
-# lambdify in the task) these arm the watch as sympy.diff does; inside a numeric task they are refused.
+# own derivative rule, a series coefficient, a limit of the difference quotient. None of it exists
+# where the numeric tasks run, at the top level (then lambdify in the task) or inside the task.
 WITHOUT_A_DERIVATIVE = {  # route -> (the task, sympy's derivative for it)
     "Poly.diff": ("cubic_grad", "_sp.Poly(_t**3 + 2 * _t, _t).diff(_t).as_expr()"),
     "a polynomial ring's diff": ("cubic_grad", "_sp.ring('t', _sp.ZZ)[0].from_list([1, 0, 2, 0]).diff(0).as_expr(_t)"),
@@ -227,35 +261,32 @@ WITHOUT_A_DERIVATIVE = {  # route -> (the task, sympy's derivative for it)
 }
 
 
+@pytest.mark.parametrize("where", ["at the top level", "in the task"])
 @pytest.mark.parametrize("route", WITHOUT_A_DERIVATIVE)
-def test_sympy_differentiating_without_a_derivative_object_arms_the_watch(submission, route):
+def test_sympy_differentiating_without_a_derivative_object_answers_no_numeric_task(submission, route, where):
     task, derivative = WITHOUT_A_DERIVATIVE[route]
-    derived = f"import sympy as _sp\n_t = _sp.Symbol('t')\n_f = _sp.lambdify(_t, {derivative}, 'numpy')\ndef {task}(x):\n    return _f(x)\n"
+    if where == "at the top level":
+        derived = f"import sympy as _sp\n_t = _sp.Symbol('t')\n_f = _sp.lambdify(_t, {derivative}, 'numpy')\ndef {task}(x):\n    return _f(x)\n"
+    else:
+        derived = (
+            "import functools\n@functools.cache\ndef _derived():\n    import sympy as _sp\n    _t = _sp.Symbol('t')\n"
+            f"    return _sp.lambdify(_t, {derivative}, 'numpy')\ndef {task}(x):\n    return _derived()(x)\n"
+        )
     failed = failures(grade(submission, overriding(derived)))
     assert set(failed) == wrong_everywhere(task), failed
-    for message in failed.values():
-        assert "Numeric tasks are by hand: write the derivative yourself with NumPy" in message, message
-
-
-@pytest.mark.parametrize("route", WITHOUT_A_DERIVATIVE)
-def test_sympy_differentiating_without_a_derivative_object_is_refused_in_a_numeric_task(submission, route):
-    task, derivative = WITHOUT_A_DERIVATIVE[route]
-    in_task = (
-        "import functools\n@functools.cache\ndef _derived():\n    import sympy as _sp\n    _t = _sp.Symbol('t')\n"
-        f"    return _sp.lambdify(_t, {derivative}, 'numpy')\ndef {task}(x):\n    return _derived()(x)\n"
-    )
-    failed = failures(grade(submission, overriding(in_task)))
-    assert set(failed) == wrong_everywhere(task), failed
-    for message in failed.values():
-        assert f"asks sympy for a derivative in {task}(), a numeric task: work it out by hand" in message, message
+    for message in failed.values():  # refused where sympy's code would first be given numbers: that line
+        assert f"in {task}(): {NO_SYMPY}" in message and message.splitlines()[0].endswith(f"cannot be called with values{BY_HAND}"), message
 
 
 def test_sympy_at_the_top_level_for_symbolic_answers_and_numpy_for_numeric_ones_passes(submission):
     fair = overriding(
         """
         import sympy as _sp
+        from sympy import *
         _x = _sp.Symbol("x")
+        _a, _b = symbols("a b")
         _SYMBOLIC = _sp.diff(_sp.sin(_x**2 + 1), _x)
+        _CHAIN = diff(Function("f")(Function("g")(_x)), _x) * _a / _a
 
         def sin_square_grad_symbolic():
             return _SYMBOLIC
@@ -266,6 +297,25 @@ def test_sympy_at_the_top_level_for_symbolic_answers_and_numpy_for_numeric_ones_
         """
     )
     assert failures(grade(submission, fair)) == {}
+
+
+def test_a_top_level_that_needs_sympys_answer_fails_the_numeric_tasks_only(submission):
+    """A check or a print of a sympy result at the top level cannot run where sympy does not exist."""
+    checked = overriding(
+        """
+        import sympy as _sp
+        _x = _sp.Symbol("x")
+        assert _sp.simplify(_sp.diff(_sp.sin(_x**2 + 1), _x) - 2 * _x * _sp.cos(_x**2 + 1)) == 0
+        """
+    )
+    failed = failures(grade(submission, checked))
+    assert set(failed) == NUMERIC_CHECKS, failed
+    line = len(solution_source(KATA).splitlines()) + 6
+    for message in failed.values():
+        assert message.endswith(
+            f"chain_rule.py, line {line} (`assert _sp.simplify(_sp.diff(_sp.sin(_x**2 + 1), _x) - 2 * _x * _sp.cos(_x**2 + 1)) == 0`):"
+            f" {NO_SYMPY}a sympy expression has no truth value{BY_HAND}"
+        ), message
 
 
 def test_the_pristine_stub_fails_every_check_as_not_implemented(submission):

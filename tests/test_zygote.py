@@ -51,9 +51,9 @@ def test_a_batch_learner_is_a_fork_of_the_zygote_and_sees_only_its_own(tmp_path)
             (tmp_path / name / "probes.py").write_text(PROBES)
             modules.append(load(tmp_path / name / "probes.py"))
         ada, bob = modules
-        assert all(isinstance(m.process._jail.process, zygote.ZygoteChild) for m in modules)
+        assert all(isinstance(m.process.numeric._jail.process, zygote.ZygoteChild) for m in modules)
         bob_seen = bob.probe("/kata/0", 1)  # its own view first: where it lives, as whom
-        seen = ada.probe(bob_seen["cwd"], bob.process._jail.process.pid)
+        seen = ada.probe(bob_seen["cwd"], bob.process.numeric._jail.process.pid)
         assert seen["uid"] != bob_seen["uid"] and seen["uid"] >= spawn.FIRST_UID
         assert seen["cwd"] == f"/kata/{seen['uid']}"
         assert {k: v for k, v in seen.items() if k not in ("uid", "cwd", "numpy")} == {
@@ -62,7 +62,7 @@ def test_a_batch_learner_is_a_fork_of_the_zygote_and_sees_only_its_own(tmp_path)
             "reach the zygote": "PermissionError",
             "signal a classmate": "PermissionError",
         }
-        uids = [m.process._jail.uid for m in modules]
+        uids = [m.process.numeric._jail.uid for m in modules]
         for m in modules:
             m.process.close()
         alive = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid(p) in uids]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.grading import integrity
 from harness.grading.checks import KataFailure, describe
-from harness.jail.proxy import Frame, LearnerProcess, _LoadFailed
+from harness.jail.proxy import Frame, LearnerProcess, LearnerProcesses, _LoadFailed
 from harness.jail.spawn import JailLimits
 from harness.grading.registry import shown_path
 
@@ -26,18 +26,18 @@ class MissingName(KataFailure, AttributeError):
 
 
 class LearnerModule:
-    """The learner's module: attribute reads go to the jailed child; a missing name is a clear failure."""
+    """The learner's module: attribute reads go to the jailed child that runs the name (a symbolic
+    task's process, or the other one); a missing name is a clear failure."""
 
-    def __init__(self, process: LearnerProcess, path: Path, callables: frozenset[str] = frozenset()) -> None:
-        self._process, self._path, self._callables = process, path, callables
+    def __init__(self, processes: LearnerProcesses, path: Path, callables: frozenset[str] = frozenset()) -> None:
+        self._processes, self._path, self._callables = processes, path, callables
         # The stub's functions and classes, once read, for the life of the learner's process: half of
-        # a check's round trips were `learner.forward` before each call.
-        self._known: dict[str, object] = {}
-        self._known_from: object = None
+        # a check's round trips were `learner.forward` before each call. name -> (the module it came from, it)
+        self._known: dict[str, tuple[object, object]] = {}
 
     @property
-    def process(self) -> LearnerProcess:
-        return self._process
+    def process(self) -> LearnerProcesses:
+        return self._processes
 
     @property
     def file(self) -> Path:
@@ -46,15 +46,14 @@ class LearnerModule:
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        process = self._process
+        process = self._processes.for_name(name)
         try:
             process.ensure()
         except _LoadFailed as exc:
             raise LearnerLoadError(str(exc)) from None
-        if self._known_from is not process.module_remote:
-            self._known, self._known_from = {}, process.module_remote
-        if name in self._known:
-            return self._known[name]
+        known = self._known.get(name)
+        if known is not None and known[0] is process.module_remote:
+            return known[1]
         try:
             value = process.request("getattr", process.module_remote, name, what=f"reading {name}")
         except AttributeError:
@@ -65,7 +64,7 @@ class LearnerModule:
                 f" keep the stub's `def {name}(...)` (or `class {name}`)."
             )
         if name in self._callables:
-            self._known[name] = value
+            self._known[name] = (process.module_remote, value)
         return value
 
 
@@ -104,15 +103,18 @@ def load(
 ) -> LearnerModule:
     """Check the learner's file and import it in a jailed child; LearnerLoadError says what went wrong.
     callables: the names the spec calls (a learner's `forward = None` is then a sentence, not our TypeError);
-    symbolic: the functions that may differentiate with sympy (in all others it is refused: by hand);
+    symbolic: the functions that may use sympy: they run in a process of their own, the only one with sympy;
     seconds: the time limit of one check, which the file's top level gets too."""
     path = Path(path).absolute()
     check_file(path)
     # A name of our own per file, so that the learner's module never shadows one of the libraries.
     module = f"kata_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
-    process = LearnerProcess(path, module, shown_path(path), banned=integrity.BANNED, seconds=seconds, limits=limits, symbolic=symbolic)
+    def process(sympy: bool) -> LearnerProcess:
+        return LearnerProcess(path, module, shown_path(path), banned=integrity.BANNED, seconds=seconds, limits=limits, sympy=sympy)
+
+    processes = LearnerProcesses(process(False), process(True) if symbolic else None, symbolic)
     try:
-        process.ensure()
+        processes.ensure()
     except _LoadFailed as exc:
         raise LearnerLoadError(str(exc)) from None
-    return LearnerModule(process, path, callables)
+    return LearnerModule(processes, path, callables)

@@ -77,8 +77,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from hypothesis import core, settings
 
     config.pluginmanager.register(Summary(config), f"kata-summary-{id(config)}")
-    if _grades_a_kata(config):
-        proxy.prestart()  # Python and numpy start in the learner's jail while this process imports torch
+    graded = _graded_katas(config)
+    if graded:  # Python and numpy start in the learner's jail while this process imports torch
+        proxy.prestart(symbolic=any(kata.symbolic for kata in graded))
     if settings.get_current_profile_name() == profiles.PRACTICE and core.global_force_seed is None:
         core.global_force_seed = random.SystemRandom().randrange(2**32)
 
@@ -92,14 +93,14 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         profile = f"hypothesis profile: practice, seed {seed} (replay a failure with --hypothesis-profile practice --hypothesis-seed {seed})"
     else:
         profile = f"hypothesis profile: {name}" if name != profiles.GRADING else None
-    if not _grades_a_kata(config):
+    if not _graded_katas(config):
         return profile
     return [line for line in (profile, f"learner code runs in: {spawn.isolation().describe()}") if line]
 
 
-def _grades_a_kata(config: pytest.Config) -> bool:
-    ids = {kata.id for kata in registry.katas()}
-    return any(ids & set(Path(arg.split("::")[0]).parts) for arg in config.args)
+def _graded_katas(config: pytest.Config) -> list[registry.Kata]:
+    named = {part for arg in config.args for part in Path(arg.split("::")[0]).parts}
+    return [kata for kata in registry.katas() if kata.id in named]
 
 
 def _impl_root(config: pytest.Config) -> Path | None:

@@ -49,7 +49,7 @@ def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn
     else:
         os.environ[ZYGOTE_ENV] = zygote
 
-    proxy.prestart()  # the learner's process boots while pytest starts and collects the spec
+    proxy.prestart(symbolic=bool(registry.get(kata_id).symbolic))  # the learner's processes boot while pytest starts and collects the spec
     os.setpgid(0, 0)  # a group of its own: whatever the learner's code forks dies with it (see _reap)
 
     def send(kind: str, payload: object) -> None:

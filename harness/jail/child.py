@@ -4,7 +4,9 @@ It runs jailed (harness/jail/spawn.py) and imports nothing of the grader but thi
 codec: no spec, oracle, test name or score is ever in this process. The grader sends requests
 (load the file, get an attribute, call a function, apply an operator) as plain data; each reply is
 plain data or a handle to an object that stays here. Before the learner's code runs, the limits are
-made hard, root's identity is dropped, and the autodiff libraries are refused at import.
+made hard, root's identity is dropped, and the autodiff libraries are refused at import. Where sympy
+is absent (every learner process but the one for a kata's symbolic tasks), importing it gives a
+placeholder (harness/jail/placeholder.py).
 
 spawn.py's boot line calls main(read_fd, write_fd). Frames on the wire: a 4-byte big-endian length,
 then one msgpack message (harness/jail/codec.py).
@@ -12,14 +14,9 @@ then one msgpack message (harness/jail/codec.py).
 
 from __future__ import annotations
 
-import _imp
-import _thread
 import builtins
-import collections
 import contextlib
-import functools
 import importlib.abc
-import importlib.machinery
 import io
 import linecache
 import operator
@@ -28,11 +25,11 @@ import resource
 import signal
 import struct
 import sys
-import sysconfig
 import traceback
 import types
 
 from harness.jail.codec import Codec, CodecError
+from harness.jail.placeholder import Absent, ByHandError, Guard, Placeholder
 
 HEADER = struct.Struct(">I")
 RECURSION_LIMIT = sys.getrecursionlimit()
@@ -55,35 +52,6 @@ class TestTimeout(BaseException):
     the learner's code does not swallow it (and if it does, the alarm fires again every second)."""
 
 
-SYMPY_DIFF = "sympy differentiation"  # a ByHandError's module when a numeric task asked sympy for a derivative
-DERIVED_CODE = "code made from a derivative"  # ... when it ran code other than its own and NumPy's after sympy differentiated
-JAIL_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-SYMPY_DIR = os.sep + "sympy" + os.sep  # in the file name of sympy's code, wherever the jail mounts it
-# Where sympy works a derivative out: each function's own rule (fdiff), the sum, product, power and chain
-# rules (_eval_derivative...), Taylor coefficients (series), limits (of a difference quotient), and in
-# sympy.polys the power rule on coefficient lists (diff, dup_diff, ...). Not an unevaluated Derivative,
-# nor its finite-difference approximations, which the spec grades as the approximations they are.
-DERIVATIVE_CODE = frozenset({
-    "fdiff", "_eval_derivative", "_eval_derivative_n_times", "_dispatch_eval_derivative_n_times",
-    "_eval_partial_derivative", "_eval_derivative_matrix_lines", "idiff",
-    "taylor_term", "series", "nseries", "lseries", "aseries", "_eval_nseries", "fps", "limit", "gruntz",
-    "dup_diff", "dmp_diff", "dmp_diff_in", "dmp_diff_eval_in", "gf_diff",
-})  # fmt: skip
-POLYS_DIFF = frozenset({"diff", "_diff"})  # in sympy/polys/: Poly.diff, PolyElement.diff, DMP.diff, ...
-# What runs out of the profile hook's sight: a process, a subinterpreter (audit events), a thread (no
-# audit event before Python 3.13: the hook sees the learner's code call _thread's C function instead).
-UNWATCHABLE = frozenset({"os.fork", "os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen", "cpython.PyInterpreterState_New"})
-THREAD_STARTS = frozenset({_thread.start_new_thread, _thread.start_new})
-
-
-class ByHandError(ImportError):
-    """An import of a library a by-hand kata forbids."""
-
-    def __init__(self, module: str, message: str) -> None:
-        super().__init__(message)
-        self.module = module
-
-
 class RefuseBanned(importlib.abc.MetaPathFinder):
     """Refuses the autodiff libraries by any spelling of import (import, __import__, importlib)."""
 
@@ -98,29 +66,6 @@ class RefuseBanned(importlib.abc.MetaPathFinder):
                 " Work the derivatives out yourself (plain Python, NumPy, or sympy where the kata asks for it)."
             )
         return None
-
-
-class WatchSympy(importlib.abc.MetaPathFinder):
-    """Calls on_loaded() once sympy is imported, before the learner's code can use it: whenever the
-    learner's file imports it (at its top level or inside a function), derivatives are watched."""
-
-    def __init__(self, on_loaded) -> None:
-        self.on_loaded = on_loaded
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "sympy":
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or spec.loader is None:
-            return spec
-        load = spec.loader.exec_module
-
-        def exec_module(module):
-            load(module)
-            self.on_loaded()
-
-        spec.loader.exec_module = exec_module
-        return spec
 
 
 class CappedWriter(io.TextIOBase):
@@ -169,32 +114,12 @@ class Server:
         self.budget = 0.0
         self.nonce = 0
         self.learner_recursion_limit = RECURSION_LIMIT
-        self.symbolic: frozenset[str] = frozenset()  # the learner's functions that may differentiate with sympy
-        # The functions the grader fetched from the learner's module under a symbolic task's name, and
-        # under any other (the same function may not be both: it would be a numeric task unwatched).
-        self.fetched_symbolic: dict[int, object] = {}
-        self.fetched_numeric: dict[int, object] = {}
-        # By hand, past sympy.diff + lambdify. Once sympy is loaded, every request's Python calls pass a
-        # profile hook (_watch). In a numeric task (every function but the symbolic ones) sympy's own
-        # derivative code (DERIVATIVE_CODE) is refused; anywhere else it marks the process differentiated,
-        # and from then on a numeric task may run only the learner file's own code and the standard
-        # library's, NumPy's and this jail's, each checked to be that file's code (not by its file name):
-        # not sympy, not what lambdify, eval or exec made. The learner may not unhook the watch (an audit
-        # hook refuses it), and what runs out of its sight (a thread, a process) counts as differentiating.
-        self.sympy_seen = False  # sympy's code has run in this process (an exec audit event said so)
-        self.sympy_watched = False  # ... and the watch is on for every request since
-        self.differentiated = False
-        self.numeric = False  # a numeric task's function is running
-        self.learner_code: frozenset[types.CodeType] = frozenset()
-        self.watching = False
-        self.refusal: ByHandError | None = None  # kept: the learner's code may catch the first raise
-        # id(code) -> (code, verdict): the code is kept, so its id is not reused for another
-        self.derivative_code: dict[int, tuple[types.CodeType, bool]] = {}
-        self.trusted_code: dict[int, tuple[types.CodeType, bool]] = {}
-        self.library_code: dict[str, frozenset[types.CodeType]] = {}  # file name -> its code as imported
+        self.guard = Guard()  # the placeholders' report: in a task, refused
 
     # --- handles ------------------------------------------------------------------------------
     def to_handle(self, obj) -> list:
+        if isinstance(obj, Placeholder):
+            raise obj._guard.refuse(obj._root, f"{obj._text} cannot be given back")
         number = self.numbers.get(id(obj))
         if number is None:
             number = self.numbers[id(obj)] = len(self.objects)
@@ -215,6 +140,8 @@ class Server:
     def send(self, message) -> None:
         try:
             data = self.codec.dumps(message)
+        except ByHandError as exc:  # a placeholder of sympy's given back
+            data = self.codec.dumps(["raised", self.nonce, self._info(exc), []])
         except Exception as exc:  # noqa: BLE001 - whatever the value was, the grader gets a sentence
             info = self._info_text("CannotSend", f"gave back a value that cannot be sent to the grader ({type(exc).__name__}: {_safe_str(exc)[:200]})")
             data = self.codec.dumps(["raised", self.nonce, info, []])
@@ -237,14 +164,8 @@ class Server:
         return b"".join(chunks)
 
     def callback(self, number: int, args: tuple, kwargs: dict):
-        paused = self.watching  # the round trip is the jail's own code, not the learner's
-        self._unwatch()
-        try:
-            self.send(["callback", self.nonce, number, list(args), kwargs])
-            reply = self.receive()
-        finally:
-            if paused:
-                self._rewatch()
+        self.send(["callback", self.nonce, number, list(args), kwargs])
+        reply = self.receive()
         if reply[0] == "ok":
             return reply[1]
         raise RuntimeError(f"the function you were given raised: {reply[1]}")
@@ -267,30 +188,28 @@ class Server:
         signal.signal(signal.SIGALRM, _expire)  # again each time: the learner's code may have replaced it
         signal.setitimer(signal.ITIMER_REAL, max(self.budget, 0.001), 1.0)
         sys.setrecursionlimit(self.learner_recursion_limit)
-        if self.sympy_seen and not self.sympy_watched:
-            # sympy was loaded past WatchSympy (the learner's code took it off sys.meta_path): what it did
-            # until now was not watched, so it may have differentiated.
-            self.differentiated = self.sympy_watched = True
-        if self.sympy_watched and not self.differentiated:  # once it has, only numeric tasks need watching
-            self._rewatch()
+        # Every request after the load runs a task: there a placeholder refuses a call with values too.
+        self.guard.in_task, self.guard.refusal = handler != self.do_load, None
         try:
             value, mutated = handler(*args)
+            if self.guard.refusal is not None:  # refused, but caught by the learner's code or in a thread of theirs
+                raise self.guard.refusal
             return ["ok", self.nonce, value, mutated]
         except BaseException as exc:  # noqa: BLE001 - whatever the learner's code raises is reported as data
-            return ["raised", self.nonce, self._info(exc), []]
+            return ["raised", self.nonce, self._info(self.guard.refusal or exc), []]
         finally:
-            self._unwatch()
+            self.guard.in_task = False
             signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)  # a refusal's late alarm (Guard.refuse) interrupts nothing here
             # The learner's code may lower the limit for itself; this process's own work keeps the default.
             self.learner_recursion_limit = sys.getrecursionlimit()
             sys.setrecursionlimit(RECURSION_LIMIT)
 
-    def do_load(self, path: str, name: str, symbolic: list):
-        self.path, self.symbolic = path, frozenset(symbolic)
+    def do_load(self, path: str, name: str):
+        self.path = path
         with open(path, "rb") as fh:
             source = fh.read()
         code = compile(source, path, "exec")  # compile() of bytes honours a UTF-8 BOM and a coding line
-        self.learner_code = frozenset(_code_objects(code))
         module = types.ModuleType(name)
         module.__file__ = path
         sys.modules[name] = module  # dataclasses look their module up by name
@@ -299,10 +218,7 @@ class Server:
         return None, []
 
     def do_getattr(self, target, name: str):
-        value = getattr(target, name)
-        if target is self.objects[0]:
-            (self.fetched_symbolic if name in self.symbolic else self.fetched_numeric)[id(value)] = value
-        return value, []
+        return getattr(target, name), []
 
     def do_setattr(self, target, name: str, value):
         setattr(target, name, value)
@@ -330,117 +246,9 @@ class Server:
         # Arguments are the learner's to change in place, as a caller's would be: what changed goes back.
         watched = [(key, value, _snapshot(value)) for key, value in [*enumerate(args), *kwargs.items()]
                    if type(value) in (list, dict) or hasattr(value, "__array_interface__")]  # fmt: skip
-        numeric = id(function) not in self.fetched_symbolic or id(function) in self.fetched_numeric
-        if numeric and self.sympy_watched and len(sys._current_frames()) > 1:
-            raise ByHandError(DERIVED_CODE, "threads your code started run beside a numeric task, where the grader cannot watch them")
-        self.numeric, self.refusal = numeric, None
-        if numeric and self.sympy_watched:
-            self._rewatch()
-        try:
-            value = function(*args, **kwargs)
-        except BaseException:
-            if self.refusal is not None:  # what the refusal made fail (a result missing)
-                raise self.refusal from None
-            raise
-        finally:
-            self.numeric = False
-        if self.refusal is not None:  # refused, but caught by the learner's code
-            raise self.refusal
+        value = function(*args, **kwargs)
         mutated = [[key, now] for key, now, before in watched if _snapshot(now) != before]
         return value, mutated
-
-    # --- by hand: the watch (see __init__) ------------------------------------------------------------
-    def sympy_loaded(self) -> None:
-        """WatchSympy: sympy's import is done; the rest of this request, and every later one, is watched."""
-        if len(sys._current_frames()) > 1:
-            self.differentiated = True  # a thread already running may use sympy out of the watch's sight
-        self.sympy_watched = True
-        self._rewatch()
-
-    def _rewatch(self) -> None:
-        self.watching = False  # while it is False, the audit hook lets the jail's own sys.setprofile through
-        sys.setprofile(self._watch)
-        self.watching = True
-
-    def _unwatch(self) -> None:
-        self.watching = False
-        sys.setprofile(None)
-
-    def _refuse(self, module: str, message: str):
-        self.refusal = self.refusal or ByHandError(module, message)
-        raise self.refusal
-
-    def _watch(self, frame, event, arg):
-        """The profile hook: every Python function entered, once sympy is loaded."""
-        if event != "call" or not self.watching:
-            if event == "c_call" and self.watching and arg in THREAD_STARTS:
-                self._out_of_sight()
-            return
-        code = frame.f_code
-        known = self.derivative_code.get(id(code))
-        if known is None or known[0] is not code:
-            known = self.derivative_code[id(code)] = (code, _differentiates(code))
-        if known[1]:
-            if self.numeric:
-                self._refuse(SYMPY_DIFF, "sympy differentiates here, in a numeric task that is by hand")
-            self.differentiated = True
-        elif self.numeric and self.differentiated:
-            known = self.trusted_code.get(id(code))
-            if known is None or known[0] is not code:
-                known = self.trusted_code[id(code)] = (code, self._trusted(code))
-            if not known[1]:
-                name = code.co_filename
-                what = f"code compiled under the name {name}, which is not that file's code," if name == self.path or self._library(name) else name
-                self._refuse(DERIVED_CODE, f"{what} runs in a numeric task after your file differentiated with sympy")
-
-    def _out_of_sight(self) -> None:
-        """The learner's code starts a thread or a process: refused in a numeric task; anywhere else, what
-        it does cannot be watched, so it counts as differentiating."""
-        if self.watching and self.numeric:
-            self._refuse(DERIVED_CODE, "your code started a thread or a process in a numeric task, where it would not be watched")
-        self.differentiated = True
-
-    def _trusted(self, code: types.CodeType) -> bool:
-        """The learner file's own code, or a library's (the standard library, NumPy, msgpack, this jail) as
-        its import compiled it: equal to it, not merely compiled under its file name."""
-        if code in self.learner_code or _is_namedtuple_new(code):
-            return True
-        return code in self._library(code.co_filename)
-
-    def _library(self, filename: str) -> frozenset[types.CodeType]:
-        """Every code object of a library's file, from what its import reads (the frozen modules', its
-        cached bytecode or its source); none for any other file name."""
-        known = self.library_code.get(filename)
-        if known is None:
-            known = self.library_code[filename] = self._library_file(filename)
-        return known
-
-    def _library_file(self, filename: str) -> frozenset[types.CodeType]:
-        if filename.startswith("<frozen "):
-            return frozenset(code for name in _imp._frozen_module_names() for code in _code_objects(_imp.get_frozen_object(name))
-                             if code.co_filename == filename)  # fmt: skip
-        libraries = [sys.modules.get(name) for name in ("msgpack", "numpy")]
-        folders = [JAIL_DIR] + [os.path.dirname(m.__file__) + os.sep for m in libraries if getattr(m, "__file__", None)]
-        stdlib = tuple(os.path.join(sysconfig.get_paths()[k], "") for k in ("stdlib", "platstdlib"))
-        in_stdlib = filename.startswith(stdlib) and "-packages" + os.sep not in filename  # not the packages installed under it
-        if not (in_stdlib or filename.startswith(tuple(folders))) or filename == self.path:
-            return frozenset()
-        try:
-            return frozenset(_code_objects(importlib.machinery.SourceFileLoader("library", filename).get_code("library")))
-        except (OSError, ImportError, SyntaxError, ValueError):
-            return frozenset()
-
-    def audit(self, event: str, args: tuple) -> None:
-        """sys.addaudithook: it cannot be removed, so the learner's code cannot switch the watch off."""
-        if event == "exec":
-            # However it is imported (WatchSympy may be taken off sys.meta_path), sympy's modules run here.
-            self.sympy_seen = self.sympy_seen or SYMPY_DIR in getattr(args[0], "co_filename", "")
-            return
-        if event in UNWATCHABLE:
-            self._out_of_sight()
-            return
-        if self.watching and event in ("sys.setprofile", "sys.settrace"):
-            self._refuse(DERIVED_CODE, "your code tried to switch off the grader's watch")
 
     # --- what went wrong, as data -----------------------------------------------------------------
     def _info(self, exc: BaseException) -> dict:
@@ -481,37 +289,6 @@ def _snapshot(value):
     if hasattr(value, "__array_interface__") and hasattr(value, "tobytes"):
         return (str(value.dtype), value.shape, value.tobytes())
     return id(value)
-
-
-def _differentiates(code: types.CodeType) -> bool:
-    """sympy's own code that works a derivative out (DERIVATIVE_CODE)."""
-    where = code.co_filename
-    at = where.rfind(SYMPY_DIR)
-    if at < 0:
-        return False
-    return code.co_name in DERIVATIVE_CODE or (code.co_name in POLYS_DIFF and where.startswith("polys" + os.sep, at + len(SYMPY_DIR)))
-
-
-def _code_objects(code: types.CodeType):
-    """A module's code and every function, class body and comprehension compiled inside it."""
-    yield code
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            yield from _code_objects(const)
-
-
-@functools.cache
-def _namedtuple_new(arguments: int) -> types.CodeType:
-    return collections.namedtuple("T", [f"f{i}" for i in range(arguments - 1)]).__new__.__code__
-
-
-def _is_namedtuple_new(code: types.CodeType) -> bool:
-    """The standard library makes each namedtuple's __new__ with eval (NumPy's results, the stdlib's):
-    trusted when its code is exactly that, not when it merely carries the file name "<string>"."""
-    if code.co_filename != "<string>" or code.co_name != "<lambda>" or not code.co_argcount:
-        return False
-    made = _namedtuple_new(code.co_argcount)
-    return (code.co_code, code.co_names, code.co_consts) == (made.co_code, made.co_names, made.co_consts)
 
 
 def _expire(signum, frame):
@@ -562,8 +339,7 @@ def main(read_fd: int, write_fd: int) -> None:
     server = Server(read_fd, write_fd)
     setup = server.receive()
     confine(setup)
-    sys.meta_path.insert(1, WatchSympy(server.sympy_loaded))
-    sys.addaudithook(server.audit)
+    sys.meta_path.insert(1, Absent(server.guard, setup.get("absent", {})))
     server.send(["ready", os.getuid()])
     server.serve()
 

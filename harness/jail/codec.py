@@ -138,8 +138,10 @@ def _generator(state: dict) -> np.random.Generator:
 
 # --- sympy: trees of node names ------------------------------------------------------------------
 def _is_sympy(obj: Any) -> bool:
-    sympy = sys.modules.get("sympy")  # never imported here: if the learner's code has no sympy, nothing is
-    return sympy is not None and isinstance(obj, sympy.Basic)
+    # Never imported here: if the learner's code has no sympy, nothing is. Where sympy is absent, its
+    # module is a placeholder (harness/jail/placeholder.py), whose Basic is no class.
+    basic = getattr(sys.modules.get("sympy"), "Basic", None)
+    return isinstance(basic, type) and isinstance(obj, basic)
 
 
 def _sympy_tree(expr: Any) -> list:

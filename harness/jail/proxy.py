@@ -9,6 +9,9 @@ learner object is always the same Remote. What the learner's code raised comes b
 is raised here as a `LearnerError` (a subclass of the same builtin type, so `except TypeError`
 still works), with the frames of the learner's file, never their traceback objects.
 
+By hand: a kata with symbolic tasks has two such processes (`LearnerProcesses`): its symbolic
+functions run in one with sympy, everything else in one where sympy does not exist.
+
 Time: each request may run until the test's deadline; the child stops itself with an alarm, and a
 child that does not answer within a grace period after that is killed with its whole tree. A child
 that died (a crash, os._exit, a kill) is started again for the next test.
@@ -34,7 +37,6 @@ import numpy as np
 from harness.grading import integrity
 from harness.grading.checks import KataFailure, NotImplementedYet
 from harness.jail import spawn
-from harness.jail.child import DERIVED_CODE, SYMPY_DIFF
 from harness.jail.codec import MAX_MESSAGE_BYTES, Codec, CodecError, sympy_node
 
 HEADER = struct.Struct(">I")
@@ -116,10 +118,10 @@ class LearnerProcess:
 
     def __init__(
         self, path: Path, module: str, shown: str, *, banned: tuple[str, ...], seconds: float = DEFAULT_BUDGET_S,
-        limits: spawn.JailLimits = spawn.JailLimits(), symbolic: tuple[str, ...] = (),
+        limits: spawn.JailLimits = spawn.JailLimits(), sympy: bool = False,
     ) -> None:  # fmt: skip
         self.path, self.module, self.shown = path, module, shown
-        self.symbolic = symbolic  # the learner's functions that may differentiate with sympy (the symbolic tasks)
+        self.sympy = sympy  # the process for a kata's symbolic tasks, the only one where sympy is
         self.banned, self.limits = banned, limits
         self.deadline: float | None = None  # the running test's, set by the plugin
         self.test_seconds = seconds  # a check's time limit, which loading the file gets too
@@ -153,7 +155,7 @@ class LearnerProcess:
         self._remotes.clear()
         self._grader_functions.clear()
         self._output_read = 0
-        self._jail = _take_started(self.limits, self.banned)
+        self._jail = _take_started(self.limits, self.banned, self.sympy)
         self._jail.place(self.path, self.module)
         self.module_remote = Remote(self, 0, "module", "", self._generation)
         self._remotes[0] = self.module_remote
@@ -165,7 +167,7 @@ class LearnerProcess:
         if loading:  # the file's top level gets the time of one check
             self.deadline = time.monotonic() + self.test_seconds
         try:
-            self.request("load", f"{self._jail.setup['cwd']}/{self.module}.py", self.module, list(self.symbolic), what=IMPORTING)
+            self.request("load", f"{self._jail.setup['cwd']}/{self.module}.py", self.module, what=IMPORTING)
         except (LearnerError, LearnerTimeout, LearnerDied, NotImplementedYet, KataFailure) as exc:
             self._load_error = _import_failure(self.shown, exc)
             self.close()
@@ -173,6 +175,8 @@ class LearnerProcess:
         finally:
             if loading:
                 self.deadline = None
+        if self.sympy:  # what the file's top level printed, the numeric process shows already
+            self._output_read = self._jail.output_size()
 
     @contextlib.contextmanager
     def global_seed(self, seed: int) -> Iterator[None]:
@@ -248,17 +252,10 @@ class LearnerProcess:
                   if type(f) is list and len(f) == 3 and type(f[0]) is int]  # fmt: skip
         name, message = str(info.get("type", "Exception")), str(info.get("message", ""))
         function = frames[0].name if frames else what
-        if info.get("by_hand") == SYMPY_DIFF and frames:
-            return ByHand(
-                f"{self.shown}, line {frames[-1].lineno}: `{frames[-1].line}` asks sympy for a derivative in {frames[0].name}(),"
-                " a numeric task: work it out by hand (sympy is for the symbolic tasks)."
-            )
-        if info.get("by_hand") == DERIVED_CODE:
-            where = f"{self.shown}, line {frames[-1].lineno} (`{frames[-1].line}`), in {frames[0].name}()" if frames else f"{self.shown}, in {what}()"
-            return ByHand(
-                f"{where}: {message}. Numeric tasks are by hand: write the derivative yourself with NumPy"
-                " (sympy.diff belongs to the symbolic tasks; lambdify, eval or exec may not carry its result into a numeric one)."
-            )
+        if info.get("by_hand") in spawn.SYMPY_LIBRARIES:  # a use of sympy's placeholder (harness/jail/placeholder.py)
+            line = f", line {frames[-1].lineno} (`{frames[-1].line}`)" if frames else ""
+            task = f", in {frames[0].name}()" if frames and frames[0].name != "<module>" else "" if frames else f", in {what}()"
+            return ByHand(f"{self.shown}{line}{task}: {message}.")
         if info.get("by_hand") and frames:
             module = str(info["by_hand"])
             return ByHand(integrity.message(self.shown, frames[-1].lineno, module, f"import {module}"))
@@ -351,18 +348,64 @@ class LearnerProcess:
         return self._remotes[number]
 
 
+class LearnerProcesses:
+    """The processes that hold one learner file: one, and for a kata with symbolic tasks a second, with
+    sympy, that runs only those (no other learner process has sympy: harness/jail/placeholder.py).
+    Each name of the learner's module is read from the process that runs it, and what that gives back
+    stays tied to it. A check's time, its output and the end cover both."""
+
+    def __init__(self, numeric: LearnerProcess, symbolic: LearnerProcess | None = None, symbolic_names: tuple[str, ...] = ()) -> None:
+        self.numeric, self.symbolic, self.symbolic_names = numeric, symbolic, frozenset(symbolic_names)
+        self.all = [p for p in (numeric, symbolic) if p is not None]
+
+    def for_name(self, name: str) -> LearnerProcess:
+        return self.symbolic if self.symbolic is not None and name in self.symbolic_names else self.numeric
+
+    def ensure(self) -> None:
+        """Load the file in the numeric process; _LoadFailed if it fails, unless the symbolic tasks'
+        process loads it (its top level may use sympy where only that one has it): then only the
+        numeric tasks fail, each with the reason. Otherwise the symbolic process loads on first use."""
+        try:
+            self.numeric.ensure()
+        except _LoadFailed:
+            if self.symbolic is None:
+                raise
+            self.symbolic.ensure()
+
+    def start_check(self, seconds: float) -> None:
+        for process in self.all:
+            process.start_check(seconds)
+
+    def end_check(self) -> None:
+        for process in self.all:
+            process.end_check()
+
+    def output(self) -> str:
+        return "".join(process.output() for process in self.all)
+
+    def global_seed(self, seed: int):
+        return self.numeric.global_seed(seed)
+
+    def close(self) -> None:
+        for process in self.all:
+            process.close()
+
+
 # Learner processes started ahead of need (watch mode's next grade, a cold pytest while torch imports):
-# Python and numpy are up and the limits set; each waits for its file. One grader, one learner file.
+# Python and numpy are up and the limits set; each waits for its file. One grader, one learner file
+# (and for a kata with symbolic tasks, a second process for those, with sympy).
 _started: list[spawn.Jailed] = []
 
 
-def prestart(limits: spawn.JailLimits = spawn.JailLimits(), banned: tuple[str, ...] = integrity.BANNED) -> None:
-    """Have a learner process started for the next LearnerProcess with these limits to take."""
-    if any(jail.limits == limits for jail in _started):
-        return
-    if not _started:
-        atexit.register(end_started)
-    _started.append(_launch(limits, banned))
+def prestart(limits: spawn.JailLimits = spawn.JailLimits(), banned: tuple[str, ...] = integrity.BANNED, *, symbolic: bool = False) -> None:
+    """Have the learner processes started for the next LearnerProcesses with these limits to take;
+    symbolic: the kata has symbolic tasks, so the process with sympy too."""
+    for sympy in (False, True) if symbolic else (False,):
+        if any(jail.limits == limits and _has_sympy(jail) == sympy for jail in _started):
+            continue
+        if not _started:
+            atexit.register(end_started)
+        _started.append(_launch(limits, banned, sympy))
 
 
 def end_started() -> None:
@@ -371,18 +414,23 @@ def end_started() -> None:
         _started.pop().end()
 
 
-def _launch(limits: spawn.JailLimits, banned: tuple[str, ...]) -> spawn.Jailed:
-    jail = spawn.start(limits=limits, banned=banned)
+def _has_sympy(jail: spawn.Jailed) -> bool:
+    return "sympy" not in jail.setup["absent"]
+
+
+def _launch(limits: spawn.JailLimits, banned: tuple[str, ...], sympy: bool) -> spawn.Jailed:
+    jail = spawn.start(limits=limits, banned=banned, sympy=sympy)
     data = _SETUP_CODEC.dumps(jail.setup)
-    os.write(jail.to_child, HEADER.pack(len(data)) + data)  # a small message: the pipe takes it whole
+    os.write(jail.to_child, HEADER.pack(len(data)) + data)  # ~10 KB with sympy's names: the empty pipe takes it whole
     return jail
 
 
-def _take_started(limits: spawn.JailLimits, banned: tuple[str, ...]) -> spawn.Jailed:
+def _take_started(limits: spawn.JailLimits, banned: tuple[str, ...], sympy: bool) -> spawn.Jailed:
     for n, jail in enumerate(_started):
-        if jail.limits == limits and tuple(jail.setup["banned"]) == tuple(banned) and jail.process.poll() is None:
+        if (jail.limits == limits and tuple(jail.setup["banned"]) == tuple(banned) and _has_sympy(jail) == sympy
+                and jail.process.poll() is None):  # fmt: skip
             return _started.pop(n)
-    return _launch(limits, banned)
+    return _launch(limits, banned, sympy)
 
 
 _SETUP_CODEC = Codec(lambda obj: None, lambda handle: None)

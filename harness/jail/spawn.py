@@ -1,12 +1,16 @@
 """Starting the learner's process in a jail, and ending it with everything it started.
 
 Two isolation levels, the strongest the machine allows (KATA_JAIL=process forces the weaker one):
-  * bubblewrap: its own PID, network, IPC and mount namespaces. It sees Python, numpy, sympy, msgpack,
+  * bubblewrap: its own PID, network, IPC and mount namespaces. It sees Python, numpy, msgpack,
     this package's jail/ folder and a private working folder with a copy of the one file it grades;
     not the repository, the specs, the references, other learners or /etc. The autodiff libraries
-    are not there at all. When the grader is root, the process drops to a uid of its own.
+    are not there at all, nor sympy and mpmath, except in the process for a kata's symbolic tasks
+    (harness/jail/proxy.py): elsewhere `import sympy` gives a placeholder (harness/jail/placeholder.py).
+    When the grader is root, the process drops to a uid of its own.
   * process: a plain child process in a session of its own, with the same hard limits and the same
-    import refusal; the filesystem is not hidden (install bubblewrap: `apt-get install bubblewrap`).
+    import refusal and placeholder; the filesystem is not hidden (install bubblewrap:
+    `apt-get install bubblewrap`), so code that takes the jail's finders off sys.meta_path can reach
+    whatever the machine has installed.
 Either way the codec of harness/jail/codec.py is the only way in or out, and at the end the whole
 process tree dies: the PID namespace with bubblewrap, the session and the learner's uid without.
 Where the machine lets the grader make cgroups, each learner process gets one (harness/jail/cgroup.py):
@@ -15,6 +19,7 @@ a memory limit on all it starts, and a CPU share of its own.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import importlib.util
@@ -36,9 +41,10 @@ from harness.jail.zygote import OFF, ZYGOTE_ENV, ZygoteChild
 JAIL_PACKAGE = Path(__file__).resolve().parent  # harness/jail: all of the grader the child may see
 ENV_LEVEL = "KATA_JAIL"
 BUBBLEWRAP, PROCESS = "bubblewrap", "process"
-# What a learner's code may import besides the standard library: numpy (and its bundled libraries),
-# sympy (and mpmath, which it needs), and msgpack for the codec.
-LIBRARIES = ("numpy", "numpy.libs", "sympy", "mpmath", "msgpack")
+# What a learner's code may import besides the standard library: numpy (and its bundled libraries)
+# and msgpack for the codec; in the process for a kata's symbolic tasks only, sympy (and mpmath, which it needs).
+LIBRARIES = ("numpy", "numpy.libs", "msgpack")
+SYMPY_LIBRARIES = ("sympy", "mpmath")
 FIRST_UID = 200_000  # dedicated uids, one per learner process, far above any real account's
 # Without a memory cgroup, what bounds a learner process's memory is its address space times its
 # processes: a few, so that the product stays a few GiB (kata code needs one process, and no threads).
@@ -146,10 +152,10 @@ def _uid_can_run_python() -> bool:
 
 
 @functools.cache
-def _library_dirs() -> dict[str, Path]:
+def _library_dirs(sympy: bool = False) -> dict[str, Path]:
     """name -> folder of each library the learner may import (found without importing it)."""
     found = {}
-    for name in LIBRARIES:
+    for name in LIBRARIES + (SYMPY_LIBRARIES if sympy else ()):
         if name == "numpy.libs":
             continue
         spec = importlib.util.find_spec(name)
@@ -158,6 +164,19 @@ def _library_dirs() -> dict[str, Path]:
     if "numpy" in found and (found["numpy"].parent / "numpy.libs").is_dir():
         found["numpy.libs"] = found["numpy"].parent / "numpy.libs"
     return found
+
+
+@functools.cache
+def sympy_names() -> list[str]:
+    """sympy's __all__, read from its source without importing it (~0.2 s): what `from sympy import *`
+    binds where sympy is a placeholder."""
+    spec = importlib.util.find_spec("sympy")
+    if spec is None or spec.origin is None:
+        return []
+    for node in ast.parse(Path(spec.origin).read_bytes()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return [str(name) for name in ast.literal_eval(node.value)]
+    return []
 
 
 def _python() -> Path:
@@ -249,14 +268,16 @@ def kill_uid(uid: int) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
+def start(*, limits: JailLimits, banned: tuple[str, ...], sympy: bool = False) -> Jailed:
     """Start a learner process with an empty private folder; it waits for its setup message, then for
     the file (Jailed.place) and a load request. Started ahead, it is ready when the file is saved.
-    Within `kata batch` (KATA_ZYGOTE set), the process is a fork of the batch's zygote."""
+    sympy: the process for a kata's symbolic tasks, where sympy is; elsewhere it is a placeholder.
+    Within `kata batch` (KATA_ZYGOTE set), the process is a fork of the batch's zygote, which has no
+    sympy: a process with sympy is a jail of its own."""
     iso = isolation()
     uid = _next_uid() if iso.own_uid else None
     folder = Path(tempfile.mkdtemp(prefix="kata-jail-"))
-    zygote = os.environ.get(ZYGOTE_ENV, OFF) if iso.level == BUBBLEWRAP and uid is not None else OFF
+    zygote = os.environ.get(ZYGOTE_ENV, OFF) if iso.level == BUBBLEWRAP and uid is not None and not sympy else OFF
     zygote = None if zygote == OFF else zygote
     work = Path(zygote).parent.parent / "work" / str(uid) if zygote else folder / "work"
     work.mkdir()
@@ -284,13 +305,13 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
                 group.add(process.host_pid)
             except OSError:  # then hard limits bound it, as where there are no cgroups
                 group = _forget(group)
-        return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, _setup(limits, group, uid, banned, cwd), limits, group)
+        return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, _setup(limits, group, uid, banned, cwd, sympy), limits, group)
     if iso.level == BUBBLEWRAP:
-        command, cwd = _bubblewrap_command(work, request_r, reply_w, uid, limits), "/kata"
+        command, cwd = _bubblewrap_command(work, request_r, reply_w, uid, limits, sympy), "/kata"
         if group is not None:
             command = joining(group, command)
     else:
-        _lay_out_libraries(folder / "lib")
+        _lay_out_libraries(folder / "lib", sympy)
         command, cwd = _boot_command(folder / "lib", request_r, reply_w), str(work)
     env = learner_env(cwd)
     user = {"user": uid, "group": uid, "extra_groups": []} if uid is not None and iso.level == PROCESS else {}
@@ -307,7 +328,7 @@ def start(*, limits: JailLimits, banned: tuple[str, ...]) -> Jailed:
             os.close(fd)
     if group is not None and iso.level == PROCESS:  # one process, waiting for its setup: it has started nothing
         group.add(process.pid)
-    return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, _setup(limits, group, uid, banned, cwd), limits, group)
+    return Jailed(process, request_w, reply_r, folder, work, output, uid, iso, _setup(limits, group, uid, banned, cwd, sympy), limits, group)
 
 
 def _forget(group: cgroup.Cgroup | None) -> None:
@@ -315,11 +336,13 @@ def _forget(group: cgroup.Cgroup | None) -> None:
         group.remove()
 
 
-def _setup(limits: JailLimits, group: cgroup.Cgroup | None, uid: int | None, banned: tuple[str, ...], cwd: str) -> dict:
-    """The child's first message. Its hard limits are lower where no cgroup bounds its memory."""
+def _setup(limits: JailLimits, group: cgroup.Cgroup | None, uid: int | None, banned: tuple[str, ...], cwd: str, sympy: bool) -> dict:
+    """The child's first message. Its hard limits are lower where no cgroup bounds its memory; sympy
+    and mpmath are placeholders (harness/jail/placeholder.py) but in the process for symbolic tasks."""
     in_force = limits if group is not None else limits.without_cgroup()
     rlimits = {k: v for k, v in asdict(in_force).items() if k not in ("output_cap", "scratch_bytes", "memory") and (k != "processes" or uid is not None)}
-    return {"limits": rlimits, "uid": uid, "banned": list(banned), "output_cap": limits.output_cap, "cwd": cwd}
+    absent = {} if sympy else {"sympy": sympy_names(), "mpmath": []}
+    return {"limits": rlimits, "uid": uid, "banned": list(banned), "output_cap": limits.output_cap, "cwd": cwd, "absent": absent}
 
 
 def joining(group: cgroup.Cgroup, command: list[str]) -> list[str]:
@@ -339,14 +362,14 @@ def learner_env(cwd: str) -> dict[str, str]:
     }  # fmt: skip
 
 
-def _lay_out_libraries(lib: Path) -> None:
+def _lay_out_libraries(lib: Path, sympy: bool = False) -> None:
     """lib/harness/jail (the child and the codec) and lib/site/<library>, as links: what the child imports
     without bubblewrap. Inside bubblewrap the same places are bind mounts of the real folders."""
     (lib / "harness").mkdir(parents=True)
     (lib / "harness" / "__init__.py").write_text("")
     (lib / "harness" / "jail").symlink_to(JAIL_PACKAGE)
     (lib / "site").mkdir()
-    for name, path in _library_dirs().items():
+    for name, path in _library_dirs(sympy).items():
         (lib / "site" / name).symlink_to(path)
     os.chmod(lib, 0o755)
 
@@ -359,14 +382,15 @@ def _boot_command(lib: Path, r: int, w: int) -> list[str]:
     return [str(_python()), "-I", "-S", "-B", "-c", BOOT.format(lib=str(lib), site=str(lib / "site"), r=r, w=w)]
 
 
-def _bubblewrap_command(work: Path, r: int, w: int, uid: int | None, limits: JailLimits) -> list[str]:
+def _bubblewrap_command(work: Path, r: int, w: int, uid: int | None, limits: JailLimits, sympy: bool) -> list[str]:
     boot = BOOT.format(lib=str(JAILED_LIB), site=str(JAILED_SITE), r=r, w=w)
     mounts = ["--ro-bind", str(work), "/kata"]  # the one file, read-only
-    return _bubblewrap(mounts, uid is not None, limits, boot)
+    return _bubblewrap(mounts, uid is not None, limits, boot, sympy)
 
 
-def _bubblewrap(mounts: list[str], setuid: bool, limits: JailLimits, boot: str, caps: tuple[str, ...] = ()) -> list[str]:
-    """caps: more capabilities its own code needs (the zygote's: to mount), dropped with root."""
+def _bubblewrap(mounts: list[str], setuid: bool, limits: JailLimits, boot: str, sympy: bool = False, caps: tuple[str, ...] = ()) -> list[str]:
+    """sympy: mount sympy and mpmath (the process for symbolic tasks). caps: more capabilities its own
+    code needs (the zygote's: to mount), dropped with root."""
     python = _python()
     prefix = Path(sys.base_prefix).resolve()
     inside = JAILED_LIB.parent
@@ -382,7 +406,7 @@ def _bubblewrap(mounts: list[str], setuid: bool, limits: JailLimits, boot: str, 
         args += ["--tmpfs", site]
     args += ["--ro-bind", str(JAIL_PACKAGE), str(inside / "lib/harness/jail")]
     args += ["--ro-bind", str(JAIL_PACKAGE.parent / "__init__.py"), str(inside / "lib/harness/__init__.py")]
-    for name, path in _library_dirs().items():
+    for name, path in _library_dirs(sympy).items():
         args += ["--ro-bind", str(path), str(inside / "site" / name)]
     # /kata holds the learner's folder; scratch space is a small /tmp in memory, so a loop that
     # writes files fills 64 MiB of its own, not the grader's disk.

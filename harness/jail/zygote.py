@@ -6,7 +6,8 @@ batch (the grader is root, bubblewrap works) one bubblewrap jail, set up like a 
 zygote (harness/jail/child.py: zygote) with numpy and the codec loaded; each learner process is a fork
 of it that becomes that learner's process as a new one would: its own session, its setup message,
 its own uid, its hard limits, its cgroup (the grader moves it there before it runs the learner's code),
-the same import refusals and watch.
+the same import refusals and placeholders (the zygote has no sympy: a process for a kata's symbolic
+tasks is a jail of its own).
 
 What it shares with classmates, and what it does not: the PID namespace (a classmate's processes are
 visible in /proc, but belong to another uid, which may not signal them) and the read-only view of

@@ -8,7 +8,7 @@ Conventions (the spec checks each one):
     a float in gives a float out, an array in gives an array of the same shape out;
   * so use NumPy's functions (np.sin, np.cos, np.tanh), which work on both; math.sin does not take arrays;
   * the symbolic functions (Task 01.5) return sympy expressions in x = sympy.Symbol("x"). They import
-    sympy inside themselves: it is slow to import, and the numeric tasks are graded without it.
+    sympy inside themselves: only they run where sympy exists; the numeric tasks run where it does not.
 
 Run `pytest katas/01_chain_rule` to be graded.
 """
