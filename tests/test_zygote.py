@@ -130,7 +130,7 @@ def test_a_batch_learner_writes_nothing_to_disk_and_has_a_small_tmp_of_its_own(t
         assert bob.tmp_files() == []  # not ada's /tmp
         assert bob.fill("/tmp", 8) == (8, None)  # nor sharing its space
         assert bob.tmp_files() == ["fill-0.bin"] and len(ada.tmp_files()) > 1
-        works = [m.process._jail.work for m in (ada, bob)]
+        works = [m.process.numeric._jail.work for m in (ada, bob)]
         for m in (ada, bob):
             m.process.close()
         assert not any(w.exists() for w in works)
@@ -154,14 +154,14 @@ def test_a_batch_learner_over_its_memory_limit_is_killed_and_told_and_a_classmat
             assert not iso.cgroups
         assert bob.hold(100) == 100 * 2**17
         if socket_path is not None:
-            assert isinstance(bob.process._jail.process, zygote.ZygoteChild)
+            assert isinstance(bob.process.numeric._jail.process, zygote.ZygoteChild)
         for m in (ada, bob):
             m.process.close()
 
 
 def test_without_a_cgroup_memory_is_bounded_by_address_space_times_processes():
     limits = spawn.JailLimits(memory=2**30)
-    setup = spawn._setup(limits, None, 200_001, (), "/kata")
+    setup = spawn._setup(limits, None, 200_001, (), "/kata", sympy=False)
     assert setup["limits"]["address_space"] * setup["limits"]["processes"] <= 4 * limits.memory
     assert "memory" not in setup["limits"]
 
