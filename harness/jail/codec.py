@@ -24,6 +24,9 @@ import numpy as np
 NDARRAY, NPSCALAR, TUPLE, HANDLE, BIGINT, COMPLEX, GENERATOR, SYMPY = range(1, 9)
 NUMERIC_KINDS = "biufc"  # bool, signed, unsigned, float, complex: no objects, strings or records
 MAX_MESSAGE_BYTES = 64 * 2**20  # far above any kata's answer; a learner's process may not make the grader hold more
+# ... nor make it build more than this many lists, dicts and extension values from one message: each is
+# one byte on the wire and ~60 in Python (an array is one, however large: its data is bytes).
+MAX_MESSAGE_OBJECTS = 1_000_000
 
 
 class CodecError(ValueError):
@@ -96,15 +99,27 @@ class Codec:
 
     # --- decoding ---------------------------------------------------------------------------
     def loads(self, data: bytes) -> Any:
+        self._budget = MAX_MESSAGE_OBJECTS
+        return self._loads(data)
+
+    def _loads(self, data: bytes) -> Any:
         try:
-            return msgpack.unpackb(data, ext_hook=self._ext, strict_map_key=False, raw=False, use_list=True)
+            return msgpack.unpackb(data, ext_hook=self._ext, list_hook=self._counted, object_hook=self._counted,
+                                   strict_map_key=False, raw=False, use_list=True,
+                                   max_array_len=MAX_MESSAGE_OBJECTS, max_map_len=MAX_MESSAGE_OBJECTS)  # fmt: skip
         except CodecError:
             raise
         except (ValueError, TypeError, msgpack.UnpackException, RecursionError) as exc:
             raise CodecError(f"a malformed message ({type(exc).__name__}: {exc})") from None
 
+    def _counted(self, value: Any) -> Any:
+        self._budget -= 1
+        if self._budget < 0:
+            raise CodecError(f"a message of more than {MAX_MESSAGE_OBJECTS:,} lists, dicts and values")
+        return value
+
     def _ext(self, code: int, data: bytes) -> Any:
-        value = self.loads(data)
+        value = self._counted(self._loads(data))
         if code == TUPLE and type(value) is list:
             return tuple(value)
         if code == NDARRAY and type(value) is list and len(value) == 3:
@@ -204,6 +219,10 @@ def sympy_node(name: str, fields: list) -> Any:
         if name == "Float" and len(fields) == 2 and type(fields[0]) is list and len(fields[0]) == 4 and type(fields[1]) is int:
             sign, man, exp, bc = fields[0]
             if all(type(v) is int for v in (sign, man, exp, bc)) and sign in (0, 1) and 0 < fields[1] < 10_000:
+                # Bounded as a float's is, give or take: a mantissa of a million bits or an exponent of
+                # 2**31 would have the grader's simplify() work with numbers of that size.
+                if not (man.bit_length() == bc <= 10_000 and abs(exp) <= 100_000):
+                    raise CodecError("a sympy Float of more than 10,000 bits or beyond 2**100000, which no answer needs")
                 return sympy.Float._new((sign, man, exp, bc), fields[1])
         if name == "Undef" and len(fields) == 2 and type(fields[0]) is str and fields[0].isidentifier():
             return sympy.Function(fields[0])(*args)

@@ -59,7 +59,7 @@ def _from_gc(X, y, params, cache):
 def _from_sys_modules(X, y, params, cache):
     import sys as _sys
 
-    known = {"harness", "harness.jail", "harness.jail.child", "harness.jail.codec"}
+    known = {"harness", "harness.jail", "harness.jail.child", "harness.jail.codec", "harness.jail.placeholder"}
     extra = sorted(m for m in _sys.modules if (m.startswith("harness") and m not in known) or m.split(".")[0] in ("torch", "pytest", "hypothesis"))
     if extra:
         return extra
