@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import resource
 import signal
 import time
 from collections.abc import Callable
@@ -27,6 +28,10 @@ from harness.grading.results import KataResult, Status, TestResult
 from harness.jail.zygote import ZYGOTE_ENV
 
 
+# The grading child's address space: torch, sympy and the spec take under 1 GiB; a learner's answer
+# that would make the grader's own work explode (sympy evaluating 3**(10**9)) fails its check with a
+# MemoryError instead of taking the machine.
+GRADER_ADDRESS_SPACE = 4 * 2**30
 CANCEL_POLL_S = 0.02  # how often a cancellable grade asks whether to stop (a stat() of the learner's file)
 
 
@@ -49,6 +54,7 @@ def _child(kata_id: str, impl_root: str | None, limits: Limits, shard: str, conn
     else:
         os.environ[ZYGOTE_ENV] = zygote
 
+    resource.setrlimit(resource.RLIMIT_AS, (GRADER_ADDRESS_SPACE, GRADER_ADDRESS_SPACE))
     proxy.prestart(symbolic=bool(registry.get(kata_id).symbolic))  # the learner's processes boot while pytest starts and collects the spec
     os.setpgid(0, 0)  # a group of its own: whatever the learner's code forks dies with it (see _reap)
 
