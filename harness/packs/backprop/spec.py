@@ -257,14 +257,14 @@ def quadrants(n: int = 160, seed: int = 2024) -> tuple[np.ndarray, np.ndarray]:
     return X, (X[:, 0] * X[:, 1] > 0).astype(np.float64)[:, None]
 
 
-def call_train(learner, X, y, **kwargs) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def call_train(learner, X, y, *, after: str = "", **kwargs) -> tuple[dict[str, np.ndarray], np.ndarray]:
     result = learner.train(X.copy(), y.copy(), **kwargs)
     if not (isinstance(result, tuple) and len(result) == 2):
-        raise KataFailure(f"train() should return a pair (params, losses), but it returned {describe(result)}.")
+        raise KataFailure(f"train(){after} should return a pair (params, losses), but it returned {describe(result)}.")
     params, losses = result
-    params = check_params(params, what="train()'s params")
+    params = check_params(params, what=f"train()'s params{after}")
     if not isinstance(losses, (list, tuple, np.ndarray)) or len(losses) != kwargs["epochs"]:
-        raise KataFailure(f"train(epochs={kwargs['epochs']}) should return one loss per epoch, but its losses are {describe(losses)}.")
+        raise KataFailure(f"train(epochs={kwargs['epochs']}){after} should return one loss per epoch, but its losses are {describe(losses)}.")
     return params, np.array([expect_scalar(v, what=f"train()'s losses[{i}]") for i, v in enumerate(losses)])
 
 
@@ -291,7 +291,7 @@ def expect_gradient_descent(learner, after: str = "") -> None:
         expected_losses.append(step.loss)
         params = {name: params[name] - lr * step.grads[name] for name in SHAPES}
     with diagnosed(lambda: diagnose_train(learner)):
-        got_params, got_losses = call_train(learner, X, y, epochs=2, lr=lr, seed=seed)
+        got_params, got_losses = call_train(learner, X, y, epochs=2, lr=lr, seed=seed, after=after)
         expect_close(got_losses, np.array(expected_losses), what=f"train(epochs=2)'s losses (each taken before that epoch's update){after}", rtol=tol.LOSS_RTOL, atol=tol.LOSS_ATOL)
         for name in SHAPES:
             expect_close(got_params[name], params[name], what=f"train(epochs=2, lr={lr})'s {name}{after}", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
