@@ -284,6 +284,8 @@ def expect_gradient_descent(learner, after: str = "") -> None:
     counts only once this holds."""
     X, y = quadrants(n=STEP_N)
     lr, seed = STEP_LR, STEP_SEED
+    with diagnosed(lambda: diagnose_train(learner)):  # train() first: an unwritten one is told as such
+        got_params, got_losses = call_train(learner, X, y, epochs=2, lr=lr, seed=seed, after=after)
     params = check_params(learner.init_params(np.random.default_rng(seed)), what=f"init_params(){after}")
     expected_losses = []
     for _ in range(2):  # two steps of full-batch gradient descent, by torch
@@ -291,7 +293,6 @@ def expect_gradient_descent(learner, after: str = "") -> None:
         expected_losses.append(step.loss)
         params = {name: params[name] - lr * step.grads[name] for name in SHAPES}
     with diagnosed(lambda: diagnose_train(learner)):
-        got_params, got_losses = call_train(learner, X, y, epochs=2, lr=lr, seed=seed, after=after)
         expect_close(got_losses, np.array(expected_losses), what=f"train(epochs=2)'s losses (each taken before that epoch's update){after}", rtol=tol.LOSS_RTOL, atol=tol.LOSS_ATOL)
         for name in SHAPES:
             expect_close(got_params[name], params[name], what=f"train(epochs=2, lr={lr})'s {name}{after}", rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
