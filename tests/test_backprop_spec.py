@@ -92,3 +92,77 @@ def test_an_eps_added_inside_the_log_is_fair(submission):
     for eps in ("1e-7", "1e-8", "1e-15"):
         added = f"return float(-np.mean(y * np.log(y_hat + {eps}) + (1.0 - y) * np.log(1.0 - y_hat + {eps})))"
         assert grade(submission, (clipped, added)) == {}, eps
+
+
+# --- checks that count only for the work they reward ---------------------------------------------
+# The red team's lazy submission (/work/redteam k02_lazy): a constant forward, backward returning {},
+# train returning weights found by random search with a made-up falling loss. It once scored 4/20.
+LAZY = '''
+import numpy as np
+
+def init_params(rng):
+    raise NotImplementedError
+
+def forward(X, params):
+    return np.full((len(X), 1), 0.5), {}
+
+def bce_loss(y_hat, y):
+    raise NotImplementedError
+
+def backward(X, y, params, cache):
+    return {}
+
+def train(X, y, *, epochs=500, lr=1.0, seed=0):
+    params = {"W1": np.array([[0.1010674374760373, 2.0198560195810766, 2.5068365829139636], [5.2124772579178815, -0.9731092037954273, 1.1886080890370783]]),
+              "b1": np.array([0.2114641850892677, -0.3385320532744818, -0.10392570999740157]),
+              "W2": np.array([[-0.8327513473476842], [-5.75737489098727], [3.9691771241193363]]),
+              "b2": np.array([0.09562117074136807])}
+    return params, list(np.linspace(1.0, 0.1, epochs))
+'''
+
+
+def score(submission, source: str) -> float:
+    from harness.grading import runner
+
+    return runner.grade(KATA, submission(KATA, source)).score
+
+
+def test_no_math_scores_nothing(submission):
+    assert score(submission, LAZY) == 0
+    failed = failures(verdicts(KATA, submission(KATA, LAZY), ALL_CHECKS))
+    assert failed["test_forward_shape_and_range"].startswith("forward()'s A2 stays the same when every param is doubled")
+    assert "(this check counts once it agrees with torch)" in failed["test_backward_leaves_arguments_unchanged"]
+
+
+def test_a_sigmoid_of_the_row_sums_is_no_forward_pass(submission):
+    lazy = LAZY.replace("np.full((len(X), 1), 0.5)", "1 / (1 + np.exp(-0.7 * X.sum(axis=1, keepdims=True)))")
+    failed = failures(verdicts(KATA, submission(KATA, lazy), ALL_CHECKS))
+    assert failed["test_forward_shape_and_range"].startswith("forward()'s A2 stays the same when every param is doubled")
+
+
+def test_the_reference_with_a_lazy_backward_keeps_what_it_earned(submission):
+    # Right but for backward() returning {}: the leaves-unchanged point goes, with backward's own nine
+    # (4 gradients at 2, saturation) and train's three, which go through it.
+    source = solution_source(KATA)
+    source += "\n\ndef backward(X, y, params, cache):\n    return {}\n"
+    failed = failures(verdicts(KATA, submission(KATA, source), ALL_CHECKS))
+    assert set(failed) == {
+        *(f"test_backward_matches_torch[{name}]" for name in PARAMS),
+        "test_backward_stays_right_when_the_output_saturates",
+        "test_backward_leaves_arguments_unchanged",
+        "test_train_one_step_is_gradient_descent",
+        "test_train_learns_xor",
+    }
+    assert failed["test_backward_leaves_arguments_unchanged"].startswith("backward() (this check counts once it agrees with torch) has keys []")
+    assert score(submission, source) == 20 - 4 * 2 - 1 - 1 - 1 - 2
+
+
+def test_hard_coded_weights_learn_nothing_once_the_rest_is_right(submission):
+    # The reference but for train(), which returns the random search's weights: only gradient descent
+    # earns the XOR check, and two epochs of it show it is not.
+    lazy_train = LAZY[LAZY.index("def train("):]
+    source = solution_source(KATA) + "\n\n" + lazy_train
+    failed = failures(verdicts(KATA, submission(KATA, source), ALL_CHECKS))
+    assert set(failed) == {"test_train_one_step_is_gradient_descent", "test_train_learns_xor"}
+    assert "(the XOR check counts once train() is gradient descent)" in failed["test_train_learns_xor"]
+    assert score(submission, source) == 20 - 1 - 2

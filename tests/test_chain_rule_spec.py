@@ -366,7 +366,9 @@ def test_math_cos_on_an_array_is_told_to_use_np_cos(submission):
 
 def test_one_float_for_a_whole_array_is_refused(submission):
     failed = failures(grade(submission, overriding("def cubic_grad(x):\n    return np.sum(3 * x**2 + 2)\n")))
-    assert set(failed) == {"test_cubic_grad_on_arrays"}
+    # The extended-precision check gives x as an array too: no digits to judge until it is answered entry by entry.
+    assert set(failed) == {"test_cubic_grad_on_arrays", "test_exact_in_extended_precision[cubic_grad]"}
+    assert "(this check counts once it agrees with torch) is a" in failed["test_exact_in_extended_precision[cubic_grad]"]
     message = failed["test_cubic_grad_on_arrays"]
     assert message.startswith("cubic_grad(x) is a float64")
     assert "but x is an array of shape (1,): return one value per entry of x" in message
@@ -538,17 +540,56 @@ def test_a_finite_difference_is_named_with_its_kind_and_step(submission):
 
 
 @pytest.mark.parametrize(
-    ("stencil", "kind"),
+    ("stencil", "kind", "told"),
     [
-        ("(np.sin((x + h) ** 2 + 1) - np.sin((x - h) ** 2 + 1)) / (2 * h)", "central"),
-        ("(-np.sin((x + 2 * h) ** 2 + 1) + 8 * np.sin((x + h) ** 2 + 1) - 8 * np.sin((x - h) ** 2 + 1) + np.sin((x - 2 * h) ** 2 + 1)) / (12 * h)", "five-point"),
+        # Off from torch already in float64 (3e-7): the extended check counts only once it agrees.
+        ("(np.sin((x + h) ** 2 + 1) - np.sin((x - h) ** 2 + 1)) / (2 * h)", "central",
+         "sin_square_grad(x) on np.longdouble points (this check counts once it agrees with torch) disagrees with torch"),
+        ("(-np.sin((x + 2 * h) ** 2 + 1) + 8 * np.sin((x + h) ** 2 + 1) - 8 * np.sin((x - h) ** 2 + 1) + np.sin((x - 2 * h) ** 2 + 1)) / (12 * h)", "five-point",
+         "sin_square_grad(x) on np.longdouble points (19 digits) is off from the exact derivative by up to"),
     ],
-)
-def test_a_difference_stencil_is_caught_in_extended_precision_and_named(submission, stencil, kind):
+)  # fmt: skip
+def test_a_difference_stencil_is_caught_in_extended_precision_and_named(submission, stencil, kind, told):
     failed = failures(grade(submission, overriding(f"def sin_square_grad(x):\n    h = 1e-4\n    return {stencil}\n")))
     message = failed["test_exact_in_extended_precision[sin_square_grad]"]
-    assert message.startswith("sin_square_grad(x) on np.longdouble points (19 digits) is off from the exact derivative by up to")
+    assert message.startswith(told)
     assert f"Likely mistake: Yours is close to the derivative but off by just what a {kind} finite difference" in message
+
+
+def score(submission, source: str) -> float:
+    from harness.grading import runner
+
+    return runner.grade(KATA, submission(KATA, source)).score
+
+
+def test_the_extended_precision_check_counts_only_for_a_right_answer(submission):
+    # The red team's stub (/work/redteam k01_none): None from every numeric task once earned the three
+    # extended-precision checks, 1.5 points, for digits it never had.
+    stub = solution_source(KATA).replace("def cubic_grad(", "def _cubic_grad(")  # keep the rest right
+    stub += "\n\ndef cubic_grad(x):\n    return None\n"
+    failed = failures(grade(submission, stub))
+    assert set(failed) == {"test_cubic_grad_on_floats", "test_cubic_grad_on_arrays", "test_exact_in_extended_precision[cubic_grad]"}
+    assert "(this check counts once it agrees with torch) should be a NumPy array" in failed["test_exact_in_extended_precision[cubic_grad]"]
+    assert score(submission, stub) == 13.5 - 1 - 1 - 0.5
+
+
+def test_a_difference_computed_in_float64_is_no_exact_answer(submission):
+    # A stencil that first turns the points into float64 once left extended precision, and with it the
+    # check. A 7-point one at h = 1e-3 agrees with torch in float64, so this check is the one it loses.
+    code = overriding(
+        """
+        def nested_grad(x):
+            x, h = np.asarray(x, dtype=np.float64), 1e-3
+            f = lambda t: np.tanh(3 * t + 1) ** 2
+            return (f(x + 3*h) - 9*f(x + 2*h) + 45*f(x + h) - 45*f(x - h) + 9*f(x - 2*h) - f(x - 3*h)) / (60 * h)
+        """
+    )
+    failed = failures(grade(submission, code))
+    assert set(failed) == {"test_exact_in_extended_precision[nested_grad]"}
+    assert failed["test_exact_in_extended_precision[nested_grad]"].startswith(
+        "nested_grad(x) on np.longdouble points but computed in float64, is off from the exact derivative by up to"
+    )
+    assert score(submission, code) == 13.5 - 0.5
 
 
 def test_two_numbers_that_differ_are_printed_with_the_digits_that_show_it(submission):

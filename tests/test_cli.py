@@ -86,9 +86,10 @@ def test_grade_a_buggy_submission_fails_in_the_learners_words(impl, db):
     assert match and 0 < int(match[1]) < int(match[2])
     assert "\n  x test_backward_matches_torch[W2]: backward()['W2'] disagrees with torch in " in out  # one line per check
     assert "\ntest_backward_matches_torch[W2]:\n  Likely mistake: Every gradient is exactly N times torch's (N = batch size)." in out
-    assert out.count("Smallest failing example") == 1  # the four gradients' shared example, once
-    assert "Smallest failing example (the same for 4 failing checks):\n  N = " in out
-    assert out.endswith("8 of 15 checks pass, score 8/20. First to fix: test_backward_matches_torch[W1].\nTotal 8/20: 0 of 1 katas pass.\n")
+    assert out.count("Smallest failing example") == 1  # the shared example of the four gradients and leaves-unchanged, once
+    assert "Smallest failing example (the same for 5 failing checks):\n  N = " in out  # the gradients and leaves-unchanged
+    # backward() is wrong, so its leaves-arguments-unchanged check does not count either.
+    assert out.endswith("7 of 15 checks pass, score 7/20. First to fix: test_backward_matches_torch[W1].\nTotal 7/20: 0 of 1 katas pass.\n")
     assert "test_forward_matches_torch" not in out  # the forward pass is right: not listed
     assert "Traceback" not in out and "site-packages" not in out
     assert re.search(r"^Total \d+/\d+: 0 of 1 katas pass\.$", out, flags=re.M)

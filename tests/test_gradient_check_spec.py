@@ -87,6 +87,26 @@ def test_hostile_answers_score_nothing(submission, answer):
     assert set(failures(grade(submission, overriding(HOSTILE[answer])))) == ALL_CHECKS
 
 
+def test_calls_of_f_that_move_nothing_are_no_probes(submission):
+    # The red team's grad_check (/work/redteam k05_const): f called x.size times at x itself,
+    # analytic_grad once, a worst error of 0.0. Counting calls of f, it once passed a correct gradient.
+    lazy = """
+        def grad_check(f, analytic_grad, x):
+            for _ in range(x.size):
+                f(x)
+            analytic_grad(x)
+            return 0.0, (0,) * x.ndim
+    """
+    from harness.grading import runner
+
+    failed = failures(grade(submission, overriding(lazy)))
+    # The reference's find_wrong_gradient() goes through grad_check(), so it fails with it.
+    checks = {"test_grad_check_passes_a_correct_gradient", "test_grad_check_finds_the_worst_entry", "test_find_wrong_gradient_names_the_planted_bug"}
+    assert set(failed) == checks
+    assert failed["test_grad_check_passes_a_correct_gradient"].startswith("grad_check() probed f with one entry of x moved for 0 of x's")
+    assert runner.grade(KATA, submission(KATA, overriding(lazy))).score == 12 - 1 - 2 - 3
+
+
 # --- what a learner reads -------------------------------------------------------------------------
 def test_a_forward_difference_is_named_with_the_numbers(submission):
     entry = catalog.load(KATA).mistake("forward_difference")

@@ -161,6 +161,37 @@ def test_a_classic_slip_is_named(submission):
     assert "Likely mistake: It is exactly N times torch's" in message, message
 
 
+def test_weights_trained_elsewhere_earn_no_training_points(submission):
+    """The red team's attack (/work/redteam k04_offline_torch): train() returns weights trained at home
+    on the public spiral (there with torch; here with the reference, which is as good) and a made-up
+    falling loss. Every other function stubbed, it once scored the spiral's 2 points; beside a right
+    rest it still loses the training checks, which count only for gradient descent run here."""
+    from harness.grading import runner
+
+    reference = load(registry.get(KATA).solution_path)
+    reference.process.start_check(60)
+    try:
+        X, labels = spiral()
+        params, _ = reference.train(X, labels, hidden=tol.SOFTMAX_TRAIN_HIDDEN, epochs=tol.SOFTMAX_TRAIN_EPOCHS, lr=tol.SOFTMAX_TRAIN_LR, seed=0)
+    finally:
+        reference.process.close()
+    pasted = f"""
+import numpy as np
+
+_P = {{k: np.array(v) for k, v in {({k: v.tolist() for k, v in params.items()})!r}.items()}}
+
+def train(X, labels, *, hidden=32, epochs=1000, lr=1.0, seed=0):
+    return {{k: v.copy() for k, v in _P.items()}}, list(np.linspace(1.1, 0.1, epochs))
+"""
+    stubbed = "\n".join(f"def {name}(*args): raise NotImplementedError" for name in ("softmax", "cross_entropy", "softmax_ce_grad", "init_params", "forward", "backward"))
+    assert runner.grade(KATA, submission(KATA, stubbed + "\n" + pasted)).score == 0
+    graded = verdicts(KATA, submission(KATA, solution_source(KATA) + "\n" + pasted), _checks())
+    failed = {name: message for name, message in graded.items() if message is not None}
+    assert set(failed) == {"test_train_two_epochs_are_gradient_descent", "test_train_learns_spiral"}
+    assert "(the spiral check counts once train() is gradient descent)" in failed["test_train_learns_spiral"]
+    assert runner.grade(KATA, submission(KATA, solution_source(KATA) + "\n" + pasted)).score == 25 - 1 - 2
+
+
 # --- the kata in a mock interview ------------------------------------------------------------------
 def test_a_mock_with_the_kata_asks_its_own_questions_first(tmp_path):
     from harness.practice import mock, mock_session
