@@ -94,8 +94,8 @@ def test_a_failure_report_fits_a_40_row_terminal_with_the_summary_last(watching)
     lines = shown.rstrip("\n").splitlines()
     assert len(lines) <= ROWS
     assert lines[0].startswith("Watching ")  # nothing scrolled away: the header is still on screen
-    assert "FAIL  02_backprop  8/20" in lines[1], shown
-    assert lines[-1] == "8 of 15 checks pass, score 8/20. First to fix: test_backward_matches_torch[W1]."
+    assert "FAIL  02_backprop  7/20" in lines[1], shown
+    assert lines[-1] == "7 of 15 checks pass, score 7/20. First to fix: test_backward_matches_torch[W1]."
     for name in ("W1", "b1", "W2", "b2"):  # one line per failing check
         assert sum(line.startswith(f"  ✘ test_backward_matches_torch[{name}]: ") for line in lines) == 1
     assert "First failure, test_backward_matches_torch[W1]:" in shown
