@@ -109,7 +109,7 @@ def test_what_the_code_printed_is_shown_under_its_failure_capped(impl, db):
 def test_each_likely_mistake_is_said_once_per_check(impl, db):
     result = kata("grade", KATA.id, "--impl", str(impl(BUGGY)), db=db)
     blocks = re.split(r"^test_\S+:$", result.stdout, flags=re.M)[1:]  # each failing check's details
-    assert len(blocks) == 7, result.stdout
+    assert len(blocks) == 6, result.stdout  # the two checks that wait on another (it agrees with torch) add no block of their own
     for block in blocks:
         assert block.count("Likely mistake:") == 1, block
 

@@ -100,4 +100,4 @@ def test_a_failure_report_fits_a_40_row_terminal_with_the_summary_last(watching)
         assert sum(line.startswith(f"  ✘ test_backward_matches_torch[{name}]: ") for line in lines) == 1
     assert "First failure, test_backward_matches_torch[W1]:" in shown
     assert shown.count("Smallest failing example") == 1  # shared by the four, shown once
-    assert "Smallest failing example (the same for 4 failing checks):" in shown
+    assert "Smallest failing example (the same for 5 failing checks):" in shown

@@ -113,6 +113,7 @@ class Server:
         self.path = ""
         self.budget = 0.0
         self.nonce = 0
+        self.calling = False  # the learner's code is running a request: only then does the alarm interrupt it
         self.learner_recursion_limit = RECURSION_LIMIT
         self.guard = Guard()  # the placeholders' report: in a task, refused
 
@@ -185,13 +186,17 @@ class Server:
 
     def _run(self, handler, args) -> list:
         """handler(*args) under the request's time budget; its value, or what it raised, as a reply."""
-        signal.signal(signal.SIGALRM, _expire)  # again each time: the learner's code may have replaced it
+        signal.signal(signal.SIGALRM, self._expire)  # again each time: the learner's code may have replaced it
         signal.setitimer(signal.ITIMER_REAL, max(self.budget, 0.001), 1.0)
         sys.setrecursionlimit(self.learner_recursion_limit)
         # Every request after the load runs a task: there a placeholder refuses a call with values too.
         self.guard.in_task, self.guard.refusal = handler != self.do_load, None
         try:
-            value, mutated = handler(*args)
+            self.calling = True
+            try:
+                value, mutated = handler(*args)
+            finally:
+                self.calling = False
             if self.guard.refusal is not None:  # refused, but caught by the learner's code or in a thread of theirs
                 raise self.guard.refusal
             return ["ok", self.nonce, value, mutated]
@@ -204,6 +209,13 @@ class Server:
             # The learner's code may lower the limit for itself; this process's own work keeps the default.
             self.learner_recursion_limit = sys.getrecursionlimit()
             sys.setrecursionlimit(RECURSION_LIMIT)
+
+    def _expire(self, signum, frame):
+        """The request's time is up, or a refusal in a thread of the learner's cuts the wait for it short:
+        only while the learner's code runs. Rung a moment later (as the reply is being made), it would
+        end this process instead of the call."""
+        if self.calling:
+            raise TestTimeout()
 
     def do_load(self, path: str, name: str):
         self.path = path
@@ -289,10 +301,6 @@ def _snapshot(value):
     if hasattr(value, "__array_interface__") and hasattr(value, "tobytes"):
         return (str(value.dtype), value.shape, value.tobytes())
     return id(value)
-
-
-def _expire(signum, frame):
-    raise TestTimeout()
 
 
 def _safe_str(value) -> str:

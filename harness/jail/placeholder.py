@@ -46,7 +46,7 @@ class Guard:
             self.refusal = self.refusal or error
             if threading.current_thread() is not threading.main_thread():
                 # The task may be waiting for this thread's answer, which will never come: its alarm
-                # (harness/jail/child.py: _expire) ends the wait now, and again while it is swallowed.
+                # (harness/jail/child.py: Server._expire) ends the wait now, and again while it is swallowed.
                 signal.setitimer(signal.ITIMER_REAL, 0.001, 0.1)
         return error
 
