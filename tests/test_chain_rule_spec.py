@@ -426,6 +426,21 @@ def test_a_wrong_symbolic_derivative_fails_with_values_and_proof(submission):
     )
 
 
+def test_an_expression_too_large_to_print_is_told_in_a_sentence(submission):
+    """Two factors the codec lets through multiply, once sympy evaluates, into an integer Python will not print."""
+    source = overriding(
+        """
+        def chain_rule_symbolic():
+            import sympy
+            return sympy.Mul(sympy.Integer(10**4000), sympy.Integer(10**4000), sympy.Symbol("x"), evaluate=False)
+        """
+    )
+    failed = failures(grade(submission, source))
+    assert set(failed) == {"test_chain_rule_symbolic_is_outer_times_inner", "test_chain_rule_symbolic_with_concrete_functions"}
+    for message in failed.values():
+        assert "an expression holding an integer of more than 4300 digits" in message and "Traceback" not in message, message
+
+
 @pytest.mark.parametrize(
     ("answer", "check", "says"),
     [

@@ -747,6 +747,25 @@ def test_a_kata_folder_that_is_a_symlink_to_the_reference_earns_nothing(sandbox,
     assert "symbolic link" in (result.error or ""), result.error
 
 
+def test_a_file_of_gigabytes_is_one_clear_sentence_and_never_read(sandbox, tmp_path):
+    """A sparse file: 6 GiB to whoever reads it, no disk at all to whoever makes it."""
+    path = KATA.learner_file(tmp_path)
+    path.parent.mkdir(parents=True)
+    with path.open("wb") as fh:
+        fh.truncate(6 * 2**30)
+    result = sandbox.grade(KATA.id, tmp_path)
+    _one_sentence_for_every_check(result, shown_path(path), "is 6,442,450,944 bytes")
+
+
+def test_a_number_too_large_for_a_float_is_told_in_a_sentence(grade_hostile):
+    source = REFERENCE.replace("    p = np.clip(y_hat, EPS", "    return 10**400\n    p = np.clip(y_hat, EPS")
+    result, _, _ = grade_hostile(source)
+    said = messages(result)
+    assert said["test_bce_loss_matches_torch"].startswith("bce_loss() is an int (1000"), said["test_bce_loss_matches_torch"][:300]
+    assert "too large for a float" in said["test_bce_loss_matches_torch"]
+    assert not any("Traceback" in message for message in said.values())
+
+
 def test_a_lowered_recursion_limit_is_named_when_it_causes_a_recursion_error(grade_hostile):
     # bce_loss() recurses 100 deep: fine at Python's default limit, a RecursionError at 50.
     deep = "def _depth(n):\n    return 0.0 if n == 0 else _depth(n - 1)\n\n\n"

@@ -8,6 +8,7 @@ broadcasting.
 from __future__ import annotations
 
 import numbers
+import reprlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,15 +77,24 @@ def describe(value: Any) -> str:
     """A short phrase for what a value is: 'None', 'a list of length 3', 'an int64 array of shape (3,)'."""
     if value is None:
         return "None"
+    return _with_article(_what(value))
+
+
+def _what(value: Any) -> str:
     if isinstance(value, np.ndarray):
-        return f"a {value.dtype} array of shape {value.shape}"
+        return f"{value.dtype} array of shape {value.shape}"
     if isinstance(value, (list, tuple, dict)):
-        return f"a {type(value).__name__} of length {len(value)}"
+        return f"{type(value).__name__} of length {len(value)}"
     if isinstance(value, (numbers.Number, np.generic)):
-        return f"a {type(value).__name__} ({value!r})"
+        return f"{type(value).__name__} ({reprlib.repr(value)})"  # reprlib: an int of 4000 digits shown short
     if hasattr(type(value), "type_name"):  # an object that stays in the learner's process (harness/jail/proxy.py)
-        return f"a {value.type_name}"
-    return f"a {type(value).__module__}.{type(value).__qualname__}"
+        return f"{value.type_name}"
+    return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def _with_article(phrase: str) -> str:
+    vowel = phrase[:1].lower() in "aeio" or (phrase[:1].lower() == "u" and not phrase.startswith("uint"))  # a uint8
+    return f"{'an' if vowel else 'a'} {phrase}"
 
 
 def _index(flat_index: int, shape: tuple[int, ...]) -> str:
@@ -115,7 +125,10 @@ def expect_scalar(value: Any, *, what: str) -> float:
         isinstance(value, (numbers.Real, np.floating, np.integer)) or (isinstance(value, np.ndarray) and value.ndim == 0)
     ):
         raise KataFailure(f"{what} should be a single float, but it is {describe(value)}.")
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an int past float64's range (Python's ints have no bound)
+        raise KataFailure(f"{what} is {describe(value)}, too large for a float.") from None
     if not np.isfinite(result):
         raise KataFailure(f"{what} is {result}: it must be finite.")
     return result

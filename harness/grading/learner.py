@@ -16,6 +16,9 @@ from harness.jail.proxy import Frame, LearnerProcess, LearnerProcesses, _LoadFai
 from harness.jail.spawn import JailLimits
 from harness.grading.registry import shown_path
 
+# A kata's answer is a few kilobytes; a megabyte is far past any honest one and still cheap to parse.
+MAX_SOURCE_BYTES = 2**20
+
 
 class LearnerLoadError(Exception):
     """The learner's file is missing, does not parse, or fails while it is imported."""
@@ -83,7 +86,14 @@ def check_file(path: Path) -> bytes:
         raise LearnerLoadError(f"{shown} is a folder, but it should be your Python file.")
     if not path.is_file():
         raise LearnerLoadError(f"There is no file {shown} to grade.")
-    source = path.read_bytes()
+    size = path.stat().st_size
+    if size > MAX_SOURCE_BYTES:  # asked before reading: a sparse file of gigabytes takes no disk at all
+        raise LearnerLoadError(
+            f"{shown} is {size:,} bytes: a kata's file is a few kilobytes, and the grader reads at most {MAX_SOURCE_BYTES:,}."
+        )
+    source = path.read_bytes()[: MAX_SOURCE_BYTES + 1]  # it may have grown since the stat
+    if len(source) > MAX_SOURCE_BYTES:
+        raise LearnerLoadError(f"{shown} grew past {MAX_SOURCE_BYTES:,} bytes while it was being read.")
     try:
         compile(source, str(path), "exec", dont_inherit=True)  # parsed, never run, here
     except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, i.e. not a text file at all
@@ -106,11 +116,11 @@ def load(
     symbolic: the functions that may use sympy: they run in a process of their own, the only one with sympy;
     seconds: the time limit of one check, which the file's top level gets too."""
     path = Path(path).absolute()
-    check_file(path)
+    source = check_file(path)  # what is run is what was checked, even if the file is saved again meanwhile
     # A name of our own per file, so that the learner's module never shadows one of the libraries.
     module = f"kata_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
     def process(sympy: bool) -> LearnerProcess:
-        return LearnerProcess(path, module, shown_path(path), banned=integrity.BANNED, seconds=seconds, limits=limits, sympy=sympy)
+        return LearnerProcess(path, source, module, shown_path(path), banned=integrity.BANNED, seconds=seconds, limits=limits, sympy=sympy)
 
     processes = LearnerProcesses(process(False), process(True) if symbolic else None, symbolic)
     try:

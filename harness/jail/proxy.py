@@ -117,10 +117,10 @@ class LearnerProcess:
     """One learner file loaded in a jailed child; started on first use, again after a death."""
 
     def __init__(
-        self, path: Path, module: str, shown: str, *, banned: tuple[str, ...], seconds: float = DEFAULT_BUDGET_S,
+        self, path: Path, source: bytes, module: str, shown: str, *, banned: tuple[str, ...], seconds: float = DEFAULT_BUDGET_S,
         limits: spawn.JailLimits = spawn.JailLimits(), sympy: bool = False,
     ) -> None:  # fmt: skip
-        self.path, self.module, self.shown = path, module, shown
+        self.path, self.source, self.module, self.shown = path, source, module, shown
         self.sympy = sympy  # the process for a kata's symbolic tasks, the only one where sympy is
         self.banned, self.limits = banned, limits
         self.deadline: float | None = None  # the running test's, set by the plugin
@@ -156,7 +156,7 @@ class LearnerProcess:
         self._grader_functions.clear()
         self._output_read = 0
         self._jail = _take_started(self.limits, self.banned, self.sympy)
-        self._jail.place(self.path, self.module)
+        self._jail.place(self.source, self.module)
         self.module_remote = Remote(self, 0, "module", "", self._generation)
         self._remotes[0] = self.module_remote
         reply = self._receive(time.monotonic() + START_TIMEOUT_S, "starting")

@@ -177,6 +177,16 @@ def symbolic_answer(value, *, what: str):
     return value.subs({fn: sympy.Function(fn.__name__) for fn in functions})
 
 
+def shown(expr, limit: int = 300) -> str:
+    """A learner's expression as sympy prints it, cut to `limit` characters: it may be huge, or hold an
+    integer Python refuses to print (over 4300 digits, once sympy has multiplied the learner's factors)."""
+    try:
+        text = str(expr)
+    except ValueError:
+        return "an expression holding an integer of more than 4300 digits"
+    return text if len(text) <= limit else f"{text[: limit - 60]} ... {text[-50:]}"
+
+
 def proven_zero(difference) -> bool:
     """sympy shows that `difference` is 0."""
     import sympy
@@ -211,10 +221,10 @@ def sin_square_answer(learner):
     x = sympy.Symbol("x")
     others = expr.free_symbols - {x}
     if others:
-        raise KataFailure(f"{what} is {expr}: it contains {', '.join(sorted(map(str, others)))}, but should depend on x only.")
+        raise KataFailure(f"{what} is {shown(expr)}: it contains {', '.join(sorted(map(str, others)))}, but should depend on x only.")
     if expr.has(sympy.Derivative):
         raise KataFailure(
-            f"{what} is {expr}: it still holds an unevaluated Derivative.",
+            f"{what} is {shown(expr)}: it still holds an unevaluated Derivative.",
             safely(lambda: diagnose.unevaluated(real_values(expr.doit(), x), SYMBOLIC_POINTS)),
         )
     return x, expr
@@ -226,9 +236,9 @@ def test_sin_square_grad_symbolic_values(learner):
     for point, value in zip(SYMBOLIC_POINTS, got):
         if np.isnan(value):
             raise KataFailure(
-                f"sin_square_grad_symbolic() is {expr}, which at x = {point:g} is {expr.subs(x, point)}, not a finite real number."
+                f"sin_square_grad_symbolic() is {shown(expr)}, which at x = {point:g} is {shown(expr.subs(x, point))}, not a finite real number."
             )
-    what = f"sin_square_grad_symbolic() = {expr}"
+    what = f"sin_square_grad_symbolic() = {shown(expr)}"
     expected = oracle.derivative(oracle.sin_square, SYMBOLIC_POINTS)
     expect_derivative(got, expected, SYMBOLIC_POINTS, what=what, diagnose=lambda: diagnose.sin_square_symbolic(got, SYMBOLIC_POINTS))
 
@@ -242,8 +252,8 @@ def test_sin_square_grad_symbolic_is_exact(learner):
     difference = sympy.nsimplify(expr, rational=True) - truth
     if not proven_zero(difference):
         raise KataFailure(
-            f"sin_square_grad_symbolic() is {expr}, which is not exactly d/dx sin(x**2 + 1):"
-            f" sympy.simplify(yours - the derivative) is {sympy.simplify(difference)}, not 0.",
+            f"sin_square_grad_symbolic() is {shown(expr)}, which is not exactly d/dx sin(x**2 + 1):"
+            f" sympy.simplify(yours - the derivative) is {shown(sympy.simplify(difference))}, not 0.",
             safely(lambda: diagnose.sin_square_symbolic(real_values(expr, x), SYMBOLIC_POINTS)),
         )
 
@@ -278,7 +288,7 @@ def test_chain_rule_symbolic_is_outer_times_inner(learner):
     inner = sympy.Derivative(g(x), x)
     if not (isinstance(expr, sympy.Mul) and inner in expr.args):
         raise KataFailure(
-            f"chain_rule_symbolic() is {expr}, which is not a product with the inner function's derivative,"
+            f"chain_rule_symbolic() is {shown(expr)}, which is not a product with the inner function's derivative,"
             f" {inner}, among its factors.",
             safely(lambda: chain_rule_mistake(expr, x, f, g)),
         )
@@ -291,7 +301,7 @@ def test_chain_rule_symbolic_with_concrete_functions(learner):
         _, truth = oracle.concrete_derivative(F, G)
         if not proven_zero(got - truth):
             raise KataFailure(
-                f"With f(t) = {F.text('t')} and g(x) = {G.text('x')}, chain_rule_symbolic() = {expr}"
-                f" becomes {got}, but d/dx {F.text(G.text('x'))} = {truth}.",
+                f"With f(t) = {F.text('t')} and g(x) = {G.text('x')}, chain_rule_symbolic() = {shown(expr)}"
+                f" becomes {shown(got)}, but d/dx {F.text(G.text('x'))} = {truth}.",
                 safely(lambda: chain_rule_mistake(expr, x, f, g)),
             )
