@@ -62,7 +62,9 @@ def explain(exc: BaseException, learner_file: Path, *, why: bool = False) -> str
         if exc.frames:
             # Name the function the check called, at its own line: a loop in train() that calls
             # bce_loss() is train()'s, even when time ran out inside bce_loss().
-            called, inner = exc.frames[0], exc.frames[-1]
+            called = exc.frames[0]
+            # The innermost named function: a comprehension or lambda (train.<locals>.<dictcomp>) is its line's.
+            inner = next((f for f in reversed(exc.frames) if not f.name.endswith(">")), called)
             inside = f", inside {inner.name}() (line {inner.lineno})" if inner is not called else ""
             return f"{exc} in {called.name}() ({shown} line {called.lineno}: `{called.line}`){inside}: an infinite loop?"
         stopped = " and did not stop when asked, so its process was ended" if exc.killed else ""

@@ -155,6 +155,7 @@ class LearnerProcess:
         self._remotes.clear()
         self._grader_functions.clear()
         self._output_read = 0
+        starting = time.monotonic()
         self._jail = _take_started(self.limits, self.banned, self.sympy)
         self._jail.place(self.source, self.module)
         self.module_remote = Remote(self, 0, "module", "", self._generation)
@@ -166,6 +167,8 @@ class LearnerProcess:
         loading = self.deadline is None
         if loading:  # the file's top level gets the time of one check
             self.deadline = time.monotonic() + self.test_seconds
+        else:  # a restart within a check: starting Python is the grader's time, not the learner's code's
+            self.deadline += time.monotonic() - starting
         try:
             self.request("load", f"{self._jail.setup['cwd']}/{self.module}.py", self.module, what=IMPORTING)
         except (LearnerError, LearnerTimeout, LearnerDied, NotImplementedYet, KataFailure) as exc:
