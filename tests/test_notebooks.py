@@ -134,6 +134,13 @@ def test_a_broken_notebook_is_one_sentence(tmp_path, name):
         cells.read(tmp_path / "nb.ipynb")
 
 
+def test_a_notebook_of_gigabytes_is_one_sentence_and_never_read(tmp_path):
+    with (tmp_path / "nb.ipynb").open("wb") as fh:
+        fh.truncate(6 * 2**30)  # sparse: no disk taken, 6 GiB to whoever reads it
+    with pytest.raises(cells.NotebookError, match=re.escape("is 6,442,450,944 bytes: more than the 67,108,864 a notebook may be")):
+        cells.read(tmp_path / "nb.ipynb")
+
+
 def test_broken_notebooks_in_a_batch_leave_the_class_graded(tmp_path):
     subs = tmp_path / "subs"
     for name, (text, _) in BROKEN.items():

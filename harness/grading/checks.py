@@ -88,7 +88,7 @@ def _what(value: Any) -> str:
     if isinstance(value, (numbers.Number, np.generic)):
         return f"{type(value).__name__} ({reprlib.repr(value)})"  # reprlib: an int of 4000 digits shown short
     if hasattr(type(value), "type_name"):  # an object that stays in the learner's process (harness/jail/proxy.py)
-        return f"{value.type_name}"
+        return str(value.type_name)
     return f"{type(value).__module__}.{type(value).__qualname__}"
 
 

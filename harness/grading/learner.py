@@ -91,7 +91,8 @@ def check_file(path: Path) -> bytes:
         raise LearnerLoadError(
             f"{shown} is {size:,} bytes: a kata's file is a few kilobytes, and the grader reads at most {MAX_SOURCE_BYTES:,}."
         )
-    source = path.read_bytes()[: MAX_SOURCE_BYTES + 1]  # it may have grown since the stat
+    with path.open("rb") as fh:
+        source = fh.read(MAX_SOURCE_BYTES + 1)  # it may have grown since the stat
     if len(source) > MAX_SOURCE_BYTES:
         raise LearnerLoadError(f"{shown} grew past {MAX_SOURCE_BYTES:,} bytes while it was being read.")
     try:

@@ -112,8 +112,8 @@ def read(path: Path) -> tuple[list[str], dict]:
     JSON, or cells that are not nbformat's) is a NotebookError that names the file and what is wrong."""
     shown = registry.shown_path(path)
     try:
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:  # asked before reading: a sparse file takes no disk
-            raise NotebookError(f"{shown} is {path.stat().st_size:,} bytes: more than the {MAX_NOTEBOOK_BYTES:,} a notebook may be")
+        if (size := path.stat().st_size) > MAX_NOTEBOOK_BYTES:  # asked before reading: a sparse file takes no disk
+            raise NotebookError(f"{shown} is {size:,} bytes: more than the {MAX_NOTEBOOK_BYTES:,} a notebook may be")
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise NotebookError(f"{shown} is not a readable notebook ({type(exc).__name__}: {visible(str(exc))[:200]})") from None
