@@ -12,8 +12,10 @@ still works), with the frames of the learner's file, never their traceback objec
 By hand: a kata with symbolic tasks has two such processes (`LearnerProcesses`): its symbolic
 functions run in one with sympy, everything else in one where sympy does not exist.
 
-Time: each request may run until the test's deadline; the child stops itself with an alarm, and a
-child that does not answer within a grace period after that is killed with its whole tree. A child
+Time: a check's limit is the time its requests spend in the learner's process, not the grader's own
+work between them (which a busy machine stretches; plugin.py bounds that apart). A request may run
+for what is left of it; the child stops itself with an alarm, and a child that does not answer
+within a grace period after that is killed with its whole tree. A child
 that died (a crash, os._exit, a kill) is started again for the next test.
 """
 
@@ -123,7 +125,7 @@ class LearnerProcess:
         self.path, self.source, self.module, self.shown = path, source, module, shown
         self.sympy = sympy  # the process for a kata's symbolic tasks, the only one where sympy is
         self.banned, self.limits = banned, limits
-        self.deadline: float | None = None  # the running test's, set by the plugin
+        self.time_left: float | None = None  # the learner's time left in the running check, set by the plugin
         self.test_seconds = seconds  # a check's time limit, which loading the file gets too
         self._jail: spawn.Jailed | None = None
         self._generation = 0
@@ -140,11 +142,11 @@ class LearnerProcess:
     def start_check(self, seconds: float) -> None:
         """A check begins: its requests together may take `seconds` (0: no limit)."""
         self.test_seconds = seconds
-        self.deadline = time.monotonic() + (seconds or 1e9)
+        self.time_left = seconds or 1e9
         self._timed_out = None
 
     def end_check(self) -> None:
-        self.deadline = None
+        self.time_left = None
 
     def ensure(self) -> None:
         if self._load_error is not None:
@@ -155,7 +157,6 @@ class LearnerProcess:
         self._remotes.clear()
         self._grader_functions.clear()
         self._output_read = 0
-        starting = time.monotonic()
         self._jail = _take_started(self.limits, self.banned, self.sympy)
         self._jail.place(self.source, self.module)
         self.module_remote = Remote(self, 0, "module", "", self._generation)
@@ -164,11 +165,9 @@ class LearnerProcess:
         if not (type(reply) is list and reply[:1] == ["ready"]):
             self.close()
             raise _LoadFailed(f"The grader could not start a process for {self.shown} ({reply!r:.200}).")
-        loading = self.deadline is None
-        if loading:  # the file's top level gets the time of one check
-            self.deadline = time.monotonic() + self.test_seconds
-        else:  # a restart within a check: starting Python is the grader's time, not the learner's code's
-            self.deadline += time.monotonic() - starting
+        loading = self.time_left is None
+        if loading:  # the file's top level gets the time of one check; within a check, it spends the check's
+            self.time_left = self.test_seconds
         try:
             self.request("load", f"{self._jail.setup['cwd']}/{self.module}.py", self.module, what=IMPORTING)
         except (LearnerError, LearnerTimeout, LearnerDied, NotImplementedYet, KataFailure) as exc:
@@ -177,7 +176,7 @@ class LearnerProcess:
             raise _LoadFailed(self._load_error) from None
         finally:
             if loading:
-                self.deadline = None
+                self.time_left = None
         if self.sympy:  # what the file's top level printed, the numeric process shows already
             self._output_read = self._jail.output_size()
 
@@ -216,7 +215,7 @@ class LearnerProcess:
         if op != "load":
             self.ensure()
         now = time.monotonic()
-        budget = (self.deadline - now) if self.deadline is not None else DEFAULT_BUDGET_S
+        budget = self.time_left if self.time_left is not None else DEFAULT_BUDGET_S
         if budget <= 0:
             # Out of time (hypothesis replaying the example that timed out, say): the time-out that
             # used it up is the one to report, with the line it was on.
@@ -224,14 +223,19 @@ class LearnerProcess:
         nonce = secrets.randbits(62)
         self._send([op, nonce, *args, budget])
         hard = now + budget + GRACE_S
-        while True:
-            reply = self._receive(hard, what)
-            if not (type(reply) is list and len(reply) >= 2 and reply[1] == nonce):
-                continue  # not an answer to this request (the learner's code wrote it): ignored
-            if reply[0] == "callback" and len(reply) == 5:
-                self._serve_callback(*reply[2:])
-                continue
-            return self._answer(reply[:1] + reply[2:], what, sync)
+        try:
+            while True:
+                reply = self._receive(hard, what)
+                if not (type(reply) is list and len(reply) >= 2 and reply[1] == nonce):
+                    continue  # not an answer to this request (the learner's code wrote it): ignored
+                if reply[0] == "callback" and len(reply) == 5:
+                    self._serve_callback(*reply[2:])
+                    continue
+                break
+        finally:
+            if self.time_left is not None:
+                self.time_left -= time.monotonic() - now
+        return self._answer(reply[:1] + reply[2:], what, sync)
 
     def call(self, target: Remote, args: tuple, kwargs: dict, what: str) -> Any:
         return self.request("call", target, list(args), kwargs, what=what, sync=(list(args), kwargs))
