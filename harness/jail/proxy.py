@@ -15,8 +15,8 @@ functions run in one with sympy, everything else in one where sympy does not exi
 Time: a check's limit is the time its requests spend in the learner's process, not the grader's own
 work between them (which a busy machine stretches; plugin.py bounds that apart). A request may run
 for what is left of it; the child stops itself with an alarm, and a child that does not answer
-within a grace period after that is killed with its whole tree. A child
-that died (a crash, os._exit, a kill) is started again for the next test.
+within a grace period after that is killed with its whole tree. A child that died (a crash,
+os._exit, a kill) is started again for the next test.
 """
 
 from __future__ import annotations
