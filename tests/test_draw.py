@@ -59,7 +59,7 @@ def mistake(name: str) -> str:
 
 def panels_of(submission, source: str | None = None, expr: str = draw.SEED) -> list[render.Panel]:
     path = registry.get(KATA).learner_file(submission(KATA, source))
-    module = load(path)
+    module = load(path, callables=registry.get(KATA).callables)
     try:
         return draw.panels(module, path, expr)
     finally:

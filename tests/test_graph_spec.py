@@ -320,7 +320,7 @@ def test_grading_is_deterministic(submission):
 # --- the spec's own parts ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def correct_modules():
-    return [load(path) for path in (registry.get(KATA).solution_path, VARIANTS / "closures.py", VARIANTS / "explain_loop.py")]
+    return [load(path, callables=registry.get(KATA).callables) for path in (registry.get(KATA).solution_path, VARIANTS / "closures.py", VARIANTS / "explain_loop.py")]
 
 
 @settings(max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))

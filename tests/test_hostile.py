@@ -361,6 +361,7 @@ PLAIN = {  # name -> (source, extra pytest arguments, the marker of its leftover
     "exit at import": (HONEST.replace(MODULE, "import os\nos._exit(0)\n" + MODULE), (), None),
     "exit in atexit": (HONEST.replace(MODULE, "import atexit\nimport os\natexit.register(os._exit, 0)\n" + MODULE), (), None),
     "printing": (compose(HONEST, snippet("printing.py")), (), None),
+    "hypothesis hooks": (compose(HONEST, snippet("hypothesis_hooks.py")), (), None),
 }
 
 # eve's file fails at import with a message made to take over the instructor's terminal when the
@@ -411,6 +412,7 @@ def _grade_cli_job(bg: Background, name: str, source: bytes) -> Finished:
 # Which background jobs each test reads: only those of the selected tests are started (`-k` stays quick).
 NEEDED_BY = {
     "test_plain_pytest_honest_baseline": ["honest"],
+    "test_hypothesis_hooks_in_the_file_cannot_skip_the_examples": ["hypothesis hooks"],
     "test_plain_pytest_os_exit_at_import_is_no_pass": ["exit at import"],
     "test_plain_pytest_os_exit_in_atexit_is_no_pass": ["exit in atexit"],
     "test_plain_pytest_hangs_no_alarm_can_stop_end_in_bounded_time_naming_the_function": ["hangs"],
@@ -487,6 +489,18 @@ def test_well_formed_replies_out_of_turn_earn_no_more_than_returning_that_value(
     assert result.max_score == returns_none.max_score and len(result.tests) == len(returns_none.tests)
     assert_earns_at_most(result, returns_none, "forged replies out of turn")
     assert_grader_unharmed(result)  # a surplus reply is a malformed answer, never the answer to a later request
+
+
+def test_hypothesis_hooks_in_the_file_cannot_skip_the_examples(solo, grade_hostile, background):
+    """hypothesis takes a test's first argument, the learner's module, for its `self` and asks it for
+    an executor: the module answers only the stub's names, so every example still runs."""
+    honest = solo("honest", HONEST)
+    result, _, _ = grade_hostile(compose(HONEST, snippet("hypothesis_hooks.py")))
+    assert_grader_unharmed(result)
+    assert_earns_exactly(result, honest, "hypothesis's executor hooks")
+    run = background.result("hypothesis hooks")  # and on the plain pytest path
+    print(f"\n{run.describe()}")
+    assert run.returncode == 1 and _summary(run) == f"7 of 15 checks pass, score {HONEST_POINTS}/20.", run.output[-3000:]
 
 
 # === 2. introspection ==================================================================================

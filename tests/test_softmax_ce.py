@@ -23,7 +23,7 @@ KATA = "04_softmax_ce"
 def test_picture_shows_the_learners_regions(submission, tmp_path):
     root = submission(KATA)
     path = registry.get(KATA).learner_file(root)
-    module = load(path)
+    module = load(path, callables=registry.get(KATA).callables)
     module.process.start_check(60)
     try:
         shown = picture.regions(module, path)
@@ -170,7 +170,7 @@ def test_weights_trained_elsewhere_earn_no_training_points(submission):
     rest it still loses the training checks, which count only for gradient descent run here."""
     from harness.grading import runner
 
-    reference = load(registry.get(KATA).solution_path)
+    reference = load(registry.get(KATA).solution_path, callables=registry.get(KATA).callables)
     reference.process.start_check(60)
     try:
         X, labels = spiral()

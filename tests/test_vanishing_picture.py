@@ -28,7 +28,7 @@ def svg_text(path: Path) -> str:
 
 def curves_of(root: Path) -> list[picture.Curve]:
     path = registry.get(KATA).learner_file(root)
-    module = load(path)
+    module = load(path, callables=registry.get(KATA).callables)
     module.process.start_check(60)
     try:
         return picture.curves(module, path)

@@ -30,9 +30,14 @@ class MissingName(KataFailure, AttributeError):
 
 class LearnerModule:
     """The learner's module: attribute reads go to the jailed child that runs the name (a symbolic
-    task's process, or the other one); a missing name is a clear failure."""
+    task's process, or the other one); a missing name is a clear failure.
 
-    def __init__(self, processes: LearnerProcesses, path: Path, callables: frozenset[str] = frozenset()) -> None:
+    Only the names the stub defines (`callables`) are read from it. Any other name is missing here,
+    whatever the learner's file defines: hypothesis takes a test's first argument for its `self` and
+    asks it for `execute_example`, `setup_example` and `teardown_example`, so a file that defined an
+    `execute_example` running nothing would pass every property without being tried once."""
+
+    def __init__(self, processes: LearnerProcesses, path: Path, callables: frozenset[str]) -> None:
         self._processes, self._path, self._callables = processes, path, callables
         # The stub's functions and classes, once read, for the life of the learner's process: half of
         # a check's round trips were `learner.forward` before each call. name -> (the module it came from, it)
@@ -47,8 +52,8 @@ class LearnerModule:
         return self._path
 
     def __getattr__(self, name: str):
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
+        if name not in self._callables:
+            raise AttributeError(f"{name}: the grader reads only the stub's names from {shown_path(self._path)}")
         process = self._processes.for_name(name)
         try:
             process.ensure()
@@ -61,13 +66,12 @@ class LearnerModule:
             value = process.request("getattr", process.module_remote, name, what=f"reading {name}")
         except AttributeError:
             raise MissingName(f"{shown_path(self._path)} has no {name}: the spec uses {name}, keep the stub's names.") from None
-        if name in self._callables and not callable(value):
+        if not callable(value):
             raise KataFailure(
                 f"{shown_path(self._path)} defines {name} as {describe(value)}, but the spec calls it:"
                 f" keep the stub's `def {name}(...)` (or `class {name}`)."
             )
-        if name in self._callables:
-            self._known[name] = (process.module_remote, value)
+        self._known[name] = (process.module_remote, value)
         return value
 
 
@@ -109,11 +113,12 @@ def check_file(path: Path) -> bytes:
 
 
 def load(
-    path: Path, *, callables: frozenset[str] = frozenset(), symbolic: tuple[str, ...] = (), seconds: float = 10.0,
+    path: Path, *, callables: frozenset[str], symbolic: tuple[str, ...] = (), seconds: float = 10.0,
     limits: JailLimits = JailLimits(),
 ) -> LearnerModule:
     """Check the learner's file and import it in a jailed child; LearnerLoadError says what went wrong.
-    callables: the names the spec calls (a learner's `forward = None` is then a sentence, not our TypeError);
+    callables: the names the caller reads, each a function or class (the stub's: kata.callables); a
+      learner's `forward = None` is then a sentence, not our TypeError;
     symbolic: the functions that may use sympy: they run in a process of their own, the only one with sympy;
     seconds: the time limit of one check, which the file's top level gets too."""
     path = Path(path).absolute()

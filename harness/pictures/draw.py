@@ -170,9 +170,10 @@ def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer
             parse(expr)  # refused before the learner's process starts
         except ExprError as exc:
             raise DrawError(str(exc)) from None
-    path = registry.get(KATA_ID).learner_file(impl_root)
+    kata = registry.get(KATA_ID)
+    path = kata.learner_file(impl_root)
     try:
-        module = load(path)
+        module = load(path, callables=kata.callables)
     except LearnerLoadError as exc:
         raise DrawError(str(exc)) from None
     module.process.start_check(seconds)

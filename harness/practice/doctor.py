@@ -42,7 +42,7 @@ def report() -> list[tuple[str, bool]]:
     with tempfile.TemporaryDirectory(prefix="kata-doctor-") as folder:
         path = Path(folder) / "probe.py"
         path.write_text(PROBE)
-        module = load(path)
+        module = load(path, callables=frozenset({"probe"}))
         # Network: a port this process listens on, on the loopback, which only the host's own
         # processes can reach; no traffic leaves the machine.
         with socket.create_server(("127.0.0.1", 0)) as server:

@@ -74,7 +74,7 @@ def check_errors(module) -> dict[str, float]:
 
 def _learner_numbers(path: Path, seconds: float) -> tuple[dict[str, list[float]], dict[str, float] | None, str]:
     try:
-        module = load(path)
+        module = load(path, callables=registry.get(KATA_ID).callables)
     except LearnerLoadError as exc:
         raise DrawError(str(exc)) from None
     module.process.start_check(seconds)

@@ -115,9 +115,10 @@ def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer
     process, for at most `seconds` in all."""
     if renderer not in ("auto", "matplotlib"):
         raise DrawError(f"kata {KATA_ID}'s picture is a plot, drawn with matplotlib: use --renderer auto or matplotlib, not {renderer}.")
-    path = registry.get(KATA_ID).learner_file(impl_root)
+    kata = registry.get(KATA_ID)
+    path = kata.learner_file(impl_root)
     try:
-        module = load(path)
+        module = load(path, callables=kata.callables)
     except LearnerLoadError as exc:
         raise DrawError(str(exc)) from None
     module.process.start_check(seconds)

@@ -197,9 +197,10 @@ def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer
         raise DrawError("kata 06's picture is a chart: matplotlib draws it (--renderer auto or matplotlib).")
     if tensorboard is not None:
         _summary_writer()  # before any work: a missing extra is said at once, and nothing is half written
-    path = registry.get(KATA_ID).learner_file(impl_root)
+    kata = registry.get(KATA_ID)
+    path = kata.learner_file(impl_root)
     try:
-        module = load(path)
+        module = load(path, callables=kata.callables)
     except LearnerLoadError as exc:
         raise DrawError(str(exc)) from None
     module.process.start_check(seconds)
