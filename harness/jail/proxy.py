@@ -130,6 +130,7 @@ class LearnerProcess:
         self._jail: spawn.Jailed | None = None
         self._generation = 0
         self._remotes: dict[int, Remote] = {}
+        self._instances: dict[tuple[int, int], bool] = {}  # (object, class) -> isinstance(), asked once
         self._grader_functions: list = []
         self._output_read = 0
         self._load_error: str | None = None
@@ -155,6 +156,7 @@ class LearnerProcess:
             return
         self._generation += 1
         self._remotes.clear()
+        self._instances.clear()
         self._grader_functions.clear()
         self._output_read = 0
         self._jail = _take_started(self.limits, self.banned, self.sympy)
@@ -236,6 +238,16 @@ class LearnerProcess:
             if self.time_left is not None:
                 self.time_left -= time.monotonic() - now
         return self._answer(reply[:1] + reply[2:], what, sync)
+
+    def is_instance(self, obj: Remote, cls: Remote) -> bool:
+        """isinstance(obj, cls) in the learner's process, asked once per pair: a walk of kata 03's graph
+        asks it of every node again and again (a third of that kata's requests). An object whose
+        class the learner's code changes later keeps its first answer; everything read from it is
+        still asked, and checked, each time."""
+        key = (obj._number, cls._number)
+        if key not in self._instances:
+            self._instances[key] = bool(self.request("isinstance", obj, cls, what=f"isinstance(..., {cls._name})"))
+        return self._instances[key]
 
     def call(self, target: Remote, args: tuple, kwargs: dict, what: str) -> Any:
         return self.request("call", target, list(args), kwargs, what=what, sync=(list(args), kwargs))
@@ -526,7 +538,7 @@ class RemoteCallable(Remote):
     def __instancecheck__(self, instance: Any) -> bool:
         if not isinstance(instance, Remote) or instance._process is not self._process:
             return False
-        return bool(self._process.request("isinstance", instance, self, what=f"isinstance(..., {self._name})"))
+        return self._process.is_instance(instance, self)
 
     @property
     def __name__(self) -> str:  # noqa: A003 - what messages call the function
