@@ -34,13 +34,21 @@ class CodecError(ValueError):
 
 
 def _dtype(text: Any) -> np.dtype:
+    known = _DTYPES.get(text) if type(text) is str else None
+    if known is not None:
+        return known
     try:
         dtype = np.dtype(text) if isinstance(text, str) else None
     except TypeError:
         dtype = None
     if dtype is None or dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise CodecError(f"an array dtype that is not numeric: {text!r}")
+    if len(_DTYPES) < 64:
+        _DTYPES[text] = dtype
     return dtype
+
+
+_DTYPES: dict[str, np.dtype] = {}  # dtype text -> the numeric dtype it was checked to be: np.dtype() is slow
 
 
 def _array(dtype_text: Any, shape: Any, data: Any) -> np.ndarray:
