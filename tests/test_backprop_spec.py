@@ -166,3 +166,41 @@ def test_hard_coded_weights_learn_nothing_once_the_rest_is_right(submission):
     assert set(failed) == {"test_train_one_step_is_gradient_descent", "test_train_learns_xor"}
     assert "(the XOR check counts once train() is gradient descent)" in failed["test_train_learns_xor"]
     assert score(submission, source) == 20 - 1 - 2
+
+
+# Red team, round 4: with every hidden unit dead at the learner's own start (b1 = -100), torch's
+# "two steps of gradient descent" move b2 alone, a one-line update that needs no backprop; the gate
+# passed and pasted weights then earned the XOR check. 3/20 honest (the init checks), 6/20 before.
+DEAD_START = '''
+import numpy as np
+
+def init_params(rng):
+    return {"W1": rng.normal(size=(2, 3)), "b1": np.full(3, -100.0), "W2": rng.normal(size=(3, 1)), "b2": np.zeros(1)}
+
+def forward(X, params):
+    raise NotImplementedError
+
+def bce_loss(y_hat, y):
+    return float(np.mean(np.abs(y_hat - y)))  # the error rate: positive when wrong, 0 when right
+
+def backward(X, y, params, cache):
+    raise NotImplementedError
+
+def train(X, y, *, epochs=500, lr=1.0, seed=0):
+    if epochs != 2:
+        return PASTED, [1.0] * (epochs - 1) + [0.1]
+    params, losses = init_params(np.random.default_rng(seed)), []
+    for _ in range(epochs):  # the output is sigmoid(b2) on every row
+        p = 1 / (1 + np.exp(-params["b2"][0]))
+        losses.append(float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))))
+        params = {**params, "b2": params["b2"] - lr * np.array([np.mean(p - y)])}
+    return params, losses
+''' + "\n" + LAZY[LAZY.index("    params = {"):LAZY.index("    return params")].replace("    params = {", "PASTED = {").replace("\n              ", "\n          ")
+
+
+def test_a_dead_start_and_the_error_rate_earn_nothing_but_the_init_checks(submission):
+    failed = failures(verdicts(KATA, submission(KATA, DEAD_START), ALL_CHECKS))
+    for check in ("test_train_one_step_is_gradient_descent", "test_train_learns_xor"):
+        assert failed[check].startswith("init_params(np.random.default_rng(7))") and "no gradient reaches them" in failed[check], failed[check]
+    assert "(this check counts once it agrees with torch)" in failed["test_bce_loss_finite_at_0_and_1"]
+    assert score(submission, DEAD_START) == 3

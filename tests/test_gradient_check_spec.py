@@ -79,6 +79,20 @@ HOSTILE = {
             grads = backward(params)  # the largest gradient, a guess that needs no check
             return max(grads, key=lambda k: np.abs(grads[k]).max())
     """,
+    # Red team, round 4: each entry probed on one side and put back, nothing computed. The probes
+    # check once passed it: it now counts once the values agree with torch.
+    "probes, no differences": """
+        def numerical_grad(f, x, h=1e-5):
+            for i in np.ndindex(x.shape):
+                old = x[i]
+                x[i] = old + h
+                f(x)
+                x[i] = old
+            return np.zeros_like(x)
+        def relative_error(a, b): return np.zeros(np.shape(a)) if np.ndim(a) else 0.0
+        def grad_check(f, analytic_grad, x): return 0.0, tuple(0 for _ in x.shape)
+        def find_wrong_gradient(loss, backward, params): return "W1"
+    """,
 }
 
 

@@ -293,6 +293,57 @@ def test_a_backward_that_follows_only_the_first_input_is_never_told_to_use_plus_
     assert "Likely mistake: " + diagnosis("first_input_only") in failed["test_backward_accumulates_reused_nodes"]
 
 
+def test_labels_of_every_number_and_arrows_every_way_draw_nothing(submission):
+    """Red team, round 4: a label listing every number from -3.00 to 7.00 "showed" each node's data and
+    grad, and arrows between every pair of nodes "drew" each edge; with the reference's Value, only
+    the drawing's check may fail, each for what it is."""
+    grid = overriding(
+        """
+        import re
+
+        _to_dot = to_dot
+
+        def to_dot(root):
+            every = " ".join(f"{k / 100:.2f}" for k in range(-300, 701))
+            return re.sub(r'label="[^"]*"', f'label="{every}"', _to_dot(root))
+        """
+    )
+    failed = failures(grade(submission, grid))
+    assert set(failed) <= {"test_to_dot_labels_and_arrows", "test_to_dot_is_a_digraph"}  # dot may refuse such a record label
+    message = failed["test_to_dot_labels_and_arrows"]
+    assert f"(labels with more than {tol.GRAPH_DOT_LABEL_MAX_NUMBERS} numbers are not read:" in message and "Likely mistake" not in message, message
+    both_ways = overriding(
+        """
+        import re
+
+        _to_dot = to_dot
+
+        def to_dot(root):
+            text = _to_dot(root)
+            names = sorted(set(re.findall(r"^\\s*(n\\d+)\\s*\\[", text, flags=re.M)))
+            every = "".join(f"  {a} -> {b};\\n" for a in names for b in names if a != b)
+            return text.rstrip().rstrip("}") + every + "}\\n"
+        """
+    )
+    failed = failures(grade(submission, both_ways))
+    assert set(failed) == {"test_to_dot_labels_and_arrows"}
+    assert failed["test_to_dot_labels_and_arrows"].startswith("to_dot()'s arrows lead both ways between"), failed["test_to_dot_labels_and_arrows"]
+
+
+def test_a_dot_text_of_megabytes_is_refused_before_graphviz_reads_it(submission):
+    source = overriding(
+        """
+        _to_dot = to_dot
+
+        def to_dot(root):
+            return _to_dot(root) + "// " + "x" * 2_000_000
+        """
+    )
+    failed = failures(grade(submission, source))
+    assert set(failed) == {"test_to_dot_is_a_digraph", "test_to_dot_labels_and_arrows"}
+    assert all(m.startswith("to_dot()'s text is 2,000,3") and "the grader reads at most 100,000" in m for m in failed.values()), failed
+
+
 def test_a_drawing_is_checked_against_torch_not_against_grads_to_dot_changed(submission):
     source = overriding(
         """

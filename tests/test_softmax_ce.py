@@ -204,3 +204,29 @@ def test_a_mock_with_the_kata_asks_its_own_questions_first(tmp_path):
     assert stub.read_text() == registry.get(KATA).pristine_path.read_text() and stub.with_name("README.md").is_file()
     own = ["softmax_ce_gradient", "subtract_the_max", "log_sum_exp", "why_not_mse_for_classification"]
     assert [q["id"] for q in mock.questions([KATA])][: len(own)] == own
+
+
+def test_a_dead_start_cannot_stand_in_for_gradient_descent(submission):
+    """Red team, round 4: every hidden unit dead at the learner's own start (b1 = -100) makes torch's two
+    steps a softmax of b2 alone, which needs no backprop; any longer run returned weights from
+    elsewhere and earned the spiral. Both training checks now fail on the start, by name."""
+    source = solution_source(KATA) + '''
+
+def init_params(D, H, C, rng):
+    return {"W1": rng.normal(size=(D, H)), "b1": np.full(H, -100.0), "W2": rng.normal(size=(H, C)), "b2": np.zeros(C)}
+
+
+def train(X, labels, *, hidden=32, epochs=1000, lr=1.0, seed=0):
+    C = int(labels.max()) + 1
+    params, Y, losses = init_params(X.shape[1], hidden, C, np.random.default_rng(seed)), np.eye(C)[labels], []
+    for _ in range(epochs):  # the logits are b2 on every row
+        b = params["b2"]
+        p = np.exp(b - b.max()) / np.exp(b - b.max()).sum()
+        losses.append(float(-np.mean(np.log(p[labels]))))
+        params = {**params, "b2": b - lr * (p - Y.mean(0))}
+    return params, losses
+'''
+    graded = verdicts(KATA, submission(KATA, source), _checks())
+    for check in ("test_train_two_epochs_are_gradient_descent", "test_train_learns_spiral"):
+        assert graded[check] is not None and graded[check].startswith("init_params(np.random.default_rng(7))"), graded[check]
+        assert "no gradient reaches them" in graded[check]

@@ -200,6 +200,20 @@ def expect_unchanged(before: dict[str, np.ndarray], after: dict[str, Any], *, fu
             )
 
 
+def expect_a_start_that_trains(start: dict[str, np.ndarray], after_two_steps: dict[str, np.ndarray], *, what: str) -> None:
+    """A training check from the learner's own init_params() means something only if gradient descent
+    from there moves every parameter: a start with every hidden unit dead (b1 = -100) leaves W1, b1
+    and W2 where they are, and "two steps of gradient descent" is then a one-line update of b2, after
+    which weights trained elsewhere would score. `after_two_steps`: torch's, from `start`."""
+    still = [name for name in start if np.array_equal(start[name], after_two_steps[name])]
+    if still:
+        raise KataFailure(
+            f"{what} is a start from which two steps of gradient descent (torch's) leave {', '.join(still)} exactly where"
+            " they are: no gradient reaches them (is every hidden unit dead, ReLU(Z1) = 0 on every row?). Training is"
+            " checked from a start that trains: draw the weights at random, as the stub's init_params() says, and keep b1 small."
+        )
+
+
 @contextmanager
 def example_on_failure(example: object) -> Iterator[None]:
     """On the final (shrunk) failing example, attach its description to the failure.

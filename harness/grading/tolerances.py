@@ -152,6 +152,10 @@ GRAPH_MAX_STEPS = 6
 # says which node it belongs to.
 GRAPH_DOT_X = 2.0
 GRAPH_DOT_LABEL_ATOL = 0.006
+# A node's label shows its data and grad, maybe its name, op, exponent or local gradients: a handful
+# of numbers. One with more is not read as any node's: a grid of every number (-3.00 ... 7.00) would
+# otherwise "show" every node's data and grad without a number computed.
+GRAPH_DOT_LABEL_MAX_NUMBERS = 8
 
 # --- Kata 05_gradient_check ---
 # A numerical gradient is judged against torch's exact one within the error a centered difference is

@@ -19,6 +19,7 @@ from harness.grading.checks import (
     KataFailure,
     describe,
     example_on_failure,
+    expect_a_start_that_trains,
     expect_array,
     expect_close,
     expect_scalar,
@@ -167,6 +168,12 @@ def test_bce_loss_finite_at_0_and_1(learner):
     perfect = expect_scalar(learner.bce_loss(y_hat[:2], y[:2]), what="bce_loss(y_hat=[0, 1], y=[0, 1])")
     if not abs(perfect) < 1e-3:  # an eps added inside the log makes it -1e-15 or so: (almost) 0 either way
         raise KataFailure(f"bce_loss() is {perfect} for perfect predictions y_hat == y; it should be (almost) 0.")
+    # Positive when wrong and 0 when right is also the error rate's form: the point is a cross-entropy's.
+    inside = np.array([[0.2], [0.9], [0.6], [0.3]])
+    what = "bce_loss(y_hat=[0.2, 0.9, 0.6, 0.3], y=[0, 1, 1, 0]) (this check counts once it agrees with torch)"
+    with diagnosed(lambda: diagnose.loss(learner, inside, y)):
+        loss = expect_scalar(learner.bce_loss(inside.copy(), y.copy()), what=what)
+        expect_close(loss, oracle.bce(inside, y), what=what, rtol=tol.LOSS_RTOL, atol=tol.LOSS_ATOL)
 
 
 # --- Task 02.4: backward pass ------------------------------------------------------------------
@@ -287,11 +294,13 @@ def expect_gradient_descent(learner, after: str = "") -> None:
     with diagnosed(lambda: diagnose_train(learner)):  # train() first: an unwritten one is told as such
         got_params, got_losses = call_train(learner, X, y, epochs=2, lr=lr, seed=seed, after=after)
     params = check_params(learner.init_params(np.random.default_rng(seed)), what=f"init_params(){after}")
+    start = params
     expected_losses = []
     for _ in range(2):  # two steps of full-batch gradient descent, by torch
         step = oracle.network(X, y, params)
         expected_losses.append(step.loss)
         params = {name: params[name] - lr * step.grads[name] for name in SHAPES}
+    expect_a_start_that_trains(start, params, what=f"init_params(np.random.default_rng({seed})){after}")
     with diagnosed(lambda: diagnose_train(learner)):
         expect_close(got_losses, np.array(expected_losses), what=f"train(epochs=2)'s losses (each taken before that epoch's update){after}", rtol=tol.LOSS_RTOL, atol=tol.LOSS_ATOL)
         for name in SHAPES:

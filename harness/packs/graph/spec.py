@@ -639,6 +639,9 @@ def test_explain_matches_torch(learner, expr):
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 
+MAX_DOT_CHARACTERS = 100_000  # the seed graph's honest drawing is under 1,000
+
+
 def dot_of(learner) -> tuple[Built, str, Dot]:
     """to_dot() of the seed expression after backward(), parsed; a failure says why it is not a digraph."""
     built = build(learner, seed(tol.GRAPH_DOT_X))
@@ -646,6 +649,11 @@ def dot_of(learner) -> tuple[Built, str, Dot]:
     text = learner.to_dot(built.root)
     if not isinstance(text, str):
         raise KataFailure(f"to_dot() should return the DOT text as a str, but it returned {describe(text)}.")
+    if len(text) > MAX_DOT_CHARACTERS:  # parsing and Graphviz's drawing are the grader's time, not the learner's
+        raise KataFailure(
+            f"to_dot()'s text is {len(text):,} characters for a graph of {len(built.graph.nodes)} nodes: a few hundred"
+            f" are enough, and the grader reads at most {MAX_DOT_CHARACTERS:,}."
+        )
     try:
         dot = parse_dot(text)
     except DotError as exc:
@@ -687,7 +695,8 @@ def _dot_mistake(nodes: list, dot: Dot, numbers: dict[str, list[float]], truth: 
     """dot_digits: the drawing's nodes show every Value's numbers, but to one decimal only."""
     coarse = lambda a, b: abs(a - b) <= 0.05 + 1e-9  # noqa: E731 - what one decimal shows
     shown = [
-        any(coarse(a, data) and coarse(b, grad) for d in dot.nodes for i, a in enumerate(numbers[d]) for j, b in enumerate(numbers[d]) if i != j)
+        any(coarse(a, data) and coarse(b, grad) for d in dot.nodes if len(numbers[d]) <= tol.GRAPH_DOT_LABEL_MAX_NUMBERS
+            for i, a in enumerate(numbers[d]) for j, b in enumerate(numbers[d]) if i != j)
         for data, grad in (truth[id(n)] for n in nodes)
     ]
     return known(KATA, "dot_digits") if all(shown) else None
@@ -706,14 +715,16 @@ def match_dot_nodes(built: Built, dot: Dot) -> dict[int, str]:
 
     def fits(node, d: str) -> bool:
         nums, (data, grad) = numbers[d], truth[id(node)]
-        return any(close(a, data) and close(b, grad) for i, a in enumerate(nums) for j, b in enumerate(nums) if i != j)
+        return len(nums) <= tol.GRAPH_DOT_LABEL_MAX_NUMBERS and any(close(a, data) and close(b, grad) for i, a in enumerate(nums) for j, b in enumerate(nums) if i != j)
 
     def score(node, d: str) -> int:
         return sum(1 for text in (node.label, node.op) if text and text in dot.label(d))
 
     nodes = built.graph.nodes
     candidates = [sorted((d for d in dot.nodes if fits(n, d)), key=lambda d, n=n: -score(n, d)) for n in nodes]
-    labels = "\n".join(f"  {d}: {dot.label(d)}" for d in dot.nodes)
+    labels = "\n".join(f"  {d}: {dot.label(d)[:200]}{'...' if len(dot.label(d)) > 200 else ''}" for d in dot.nodes)
+    crowded = [d for d in dot.nodes if len(numbers[d]) > tol.GRAPH_DOT_LABEL_MAX_NUMBERS]
+    labels += f"\n(labels with more than {tol.GRAPH_DOT_LABEL_MAX_NUMBERS} numbers are not read: {', '.join(crowded[:5])}{', ...' if len(crowded) > 5 else ''})" if crowded else ""
     for node, options in zip(nodes, candidates):
         if not options:
             raise KataFailure(
@@ -767,9 +778,15 @@ def test_to_dot_labels_and_arrows(learner):
     by_id = {id(n): n for n in built.graph.nodes}
     for inner_id, outer_id in built.graph.slots:
         inner, outer = by_id[inner_id], by_id[outer_id]
-        if reaches(drawn[inner_id], drawn[outer_id]):
+        forward, backward = reaches(drawn[inner_id], drawn[outer_id]), reaches(drawn[outer_id], drawn[inner_id])
+        if forward and backward:  # arrows every way would otherwise draw every edge
+            raise KataFailure(
+                f"to_dot()'s arrows lead both ways between {name(inner)} and {name(outer)} ({drawn[inner_id]} and"
+                f" {drawn[outer_id]}): arrows run one way only, inner -> outer, from the input to the loss."
+            )
+        if forward:
             continue
-        if reaches(drawn[outer_id], drawn[inner_id]):
+        if backward:
             raise KataFailure(
                 f"to_dot()'s arrow between {name(inner)} and {name(outer)} points from {name(outer)} back to {name(inner)}:"
                 f" arrows run inner -> outer ({drawn[inner_id]} -> {drawn[outer_id]}), from the input to the loss, the way the values flow.",

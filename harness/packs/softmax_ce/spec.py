@@ -13,7 +13,16 @@ from hypothesis import given
 from hypothesis.control import current_build_context
 
 from harness.grading import tolerances as tol
-from harness.grading.checks import KataFailure, describe, example_on_failure, expect_array, expect_close, expect_scalar, expect_unchanged
+from harness.grading.checks import (
+    KataFailure,
+    describe,
+    example_on_failure,
+    expect_a_start_that_trains,
+    expect_array,
+    expect_close,
+    expect_scalar,
+    expect_unchanged,
+)
 from harness.grading.diagnosing import diagnosed
 from harness.grading.strategies import Classifier, Logits, classifiers, logits
 from harness.grading.verdicts import explain
@@ -286,11 +295,13 @@ def expect_gradient_descent(learner, after: str = "") -> None:
     with diagnosed(lambda: diagnose_train(learner)):  # train() first: an unwritten one is told as such
         got_params, got_losses = call_train(learner, X, labels, hidden=hidden, epochs=2, lr=lr, seed=seed, after=after)
     params = check_params(learner.init_params(*sizes.values(), np.random.default_rng(seed)), what=f"init_params(){after}", **sizes)
+    start = params
     expected_losses = []
     for _ in range(2):  # two steps of full-batch gradient descent, by torch
         step = oracle.network(X, labels, params)
         expected_losses.append(step.loss)
         params = {name: params[name] - lr * step.grads[name] for name in PARAMS}
+    expect_a_start_that_trains(start, params, what=f"init_params(np.random.default_rng({seed})){after}")
     with diagnosed(lambda: diagnose_train(learner)):
         what = f"train(epochs=2)'s losses (each taken before that epoch's update){after}"
         expect_close(got_losses, np.array(expected_losses), what=what, rtol=tol.GRAD_RTOL, atol=tol.GRAD_ATOL)
