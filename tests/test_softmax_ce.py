@@ -230,3 +230,12 @@ def train(X, labels, *, hidden=32, epochs=1000, lr=1.0, seed=0):
     for check in ("test_train_two_epochs_are_gradient_descent", "test_train_learns_spiral"):
         assert graded[check] is not None and graded[check].startswith("init_params(np.random.default_rng(7))"), graded[check]
         assert "no gradient reaches them" in graded[check]
+
+
+def test_a_zero_W2_beside_a_random_W1_is_an_initialisation(submission):
+    """A fresh learner's answer (written from the prompt alone) lost a point for it: the hidden units
+    differ by W1, and W2 gets its gradient at once. Kata 02 accepts it as well."""
+    source = solution_source(KATA).replace('"W2": rng.normal(0.0, np.sqrt(2.0 / H), size=(H, C)),', '"W2": np.zeros((H, C)),')
+    assert source != solution_source(KATA)
+    graded = verdicts(KATA, submission(KATA, source), _checks())
+    assert all(message is None for message in graded.values()), {k: v for k, v in graded.items() if v}
