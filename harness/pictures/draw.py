@@ -25,7 +25,6 @@ from pathlib import Path
 from harness.grading import registry
 from harness.grading import tolerances as tol
 from harness.grading.checks import describe
-from harness.grading.learner import LearnerLoadError, load
 from harness.pictures import DrawError, learner
 from harness.pictures.circuit import number, short, value_panel
 from harness.pictures.expr import ExprError, parse, written
@@ -170,13 +169,8 @@ def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer
             parse(expr)  # refused before the learner's process starts
         except ExprError as exc:
             raise DrawError(str(exc)) from None
-    kata = registry.get(KATA_ID)
-    path = kata.learner_file(impl_root)
-    try:
-        module = load(path, callables=kata.callables)
-    except LearnerLoadError as exc:
-        raise DrawError(str(exc)) from None
-    module.process.start_check(seconds)
+    path = registry.get(KATA_ID).learner_file(impl_root)
+    module = learner.open_module(KATA_ID, path, seconds)
     try:
         drawn = panels(module, path, SEED if expr is None else expr)
     finally:

@@ -1,10 +1,13 @@
-"""Running the learner's code for a picture: a stub, a crash or a time-out told the way a check tells it."""
+"""Running the learner's code for a picture: loaded as a grade loads it, and a stub, a crash or a
+time-out told the way a check tells it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from harness.grading import registry
 from harness.grading.checks import NotImplementedYet
+from harness.grading.learner import LearnerLoadError, LearnerModule, load
 from harness.grading.registry import shown_path
 from harness.jail.proxy import LearnerDied, LearnerTimeout
 from harness.pictures import DrawError
@@ -13,6 +16,17 @@ from harness.pictures import DrawError
 class Unfinished(Exception):
     """The learner's code reached a stub; str(self) says which function, and where. A picture may
     draw what it can without that part."""
+
+
+def open_module(kata_id: str, path: Path, seconds: float) -> LearnerModule:
+    """The kata's learner file at `path` in its jailed process, the stub's names readable, its code
+    given `seconds` in all; a file that cannot load is a DrawError. The caller closes its process."""
+    try:
+        module = load(path, callables=registry.get(kata_id).callables)
+    except LearnerLoadError as exc:
+        raise DrawError(str(exc)) from None
+    module.process.start_check(seconds)
+    return module
 
 
 def run(step, path: Path, doing: str):

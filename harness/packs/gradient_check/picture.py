@@ -17,12 +17,11 @@ import numpy as np
 
 from harness.grading import registry
 from harness.grading.checks import NotImplementedYet
-from harness.grading.learner import LearnerLoadError, load
 from harness.jail.proxy import LearnerDied, LearnerError, LearnerTimeout
 from harness.packs.gradient_check import oracle
 from harness.packs.gradient_check.functions import Smooth
 from harness.packs.gradient_check.network import Handed, Plant, draw_network
-from harness.pictures import DrawError
+from harness.pictures import DrawError, learner
 
 KATA_ID = "05_gradient_check"
 DEFAULT_OUT = registry.REPO_ROOT / "gradient-check-drawings"
@@ -73,11 +72,7 @@ def check_errors(module) -> dict[str, float]:
 
 
 def _learner_numbers(path: Path, seconds: float) -> tuple[dict[str, list[float]], dict[str, float] | None, str]:
-    try:
-        module = load(path, callables=registry.get(KATA_ID).callables)
-    except LearnerLoadError as exc:
-        raise DrawError(str(exc)) from None
-    module.process.start_check(seconds)
+    module = learner.open_module(KATA_ID, path, seconds)
     try:
         curves = step_curves(module)
         try:

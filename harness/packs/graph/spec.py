@@ -691,12 +691,11 @@ def torch_numbers(built: Built) -> dict[int, tuple[float, float]]:
     }
 
 
-def _dot_mistake(nodes: list, dot: Dot, numbers: dict[str, list[float]], truth: dict[int, tuple[float, float]]) -> Diagnosis | None:
-    """dot_digits: the drawing's nodes show every Value's numbers, but to one decimal only."""
+def _dot_mistake(nodes: list, numbers: dict[str, list[float]], truth: dict[int, tuple[float, float]]) -> Diagnosis | None:
+    """dot_digits: the drawing's labels (those read: `numbers`) show every Value's numbers, but to one decimal only."""
     coarse = lambda a, b: abs(a - b) <= 0.05 + 1e-9  # noqa: E731 - what one decimal shows
     shown = [
-        any(coarse(a, data) and coarse(b, grad) for d in dot.nodes if len(numbers[d]) <= tol.GRAPH_DOT_LABEL_MAX_NUMBERS
-            for i, a in enumerate(numbers[d]) for j, b in enumerate(numbers[d]) if i != j)
+        any(coarse(a, data) and coarse(b, grad) for nums in numbers.values() for i, a in enumerate(nums) for j, b in enumerate(nums) if i != j)
         for data, grad in (truth[id(n)] for n in nodes)
     ]
     return known(KATA, "dot_digits") if all(shown) else None
@@ -710,20 +709,21 @@ def match_dot_nodes(built: Built, dot: Dot) -> dict[int, str]:
     each Value gets its own DOT node, preferring labels that also show the Value's label and op.
     """
     close = lambda a, b: abs(a - b) <= tol.GRAPH_DOT_LABEL_ATOL  # noqa: E731
-    numbers = {d: [float(n) for n in _NUMBER.findall(dot.label(d))] for d in dot.nodes}
+    found = {d: [float(n) for n in _NUMBER.findall(dot.label(d))] for d in dot.nodes}
+    numbers = {d: nums for d, nums in found.items() if len(nums) <= tol.GRAPH_DOT_LABEL_MAX_NUMBERS}  # the labels read
     truth = torch_numbers(built)
 
     def fits(node, d: str) -> bool:
         nums, (data, grad) = numbers[d], truth[id(node)]
-        return len(nums) <= tol.GRAPH_DOT_LABEL_MAX_NUMBERS and any(close(a, data) and close(b, grad) for i, a in enumerate(nums) for j, b in enumerate(nums) if i != j)
+        return any(close(a, data) and close(b, grad) for i, a in enumerate(nums) for j, b in enumerate(nums) if i != j)
 
     def score(node, d: str) -> int:
         return sum(1 for text in (node.label, node.op) if text and text in dot.label(d))
 
     nodes = built.graph.nodes
-    candidates = [sorted((d for d in dot.nodes if fits(n, d)), key=lambda d, n=n: -score(n, d)) for n in nodes]
+    candidates = [sorted((d for d in numbers if fits(n, d)), key=lambda d, n=n: -score(n, d)) for n in nodes]
     labels = "\n".join(f"  {d}: {dot.label(d)[:200]}{'...' if len(dot.label(d)) > 200 else ''}" for d in dot.nodes)
-    crowded = [d for d in dot.nodes if len(numbers[d]) > tol.GRAPH_DOT_LABEL_MAX_NUMBERS]
+    crowded = [d for d in dot.nodes if d not in numbers]
     labels += f"\n(labels with more than {tol.GRAPH_DOT_LABEL_MAX_NUMBERS} numbers are not read: {', '.join(crowded[:5])}{', ...' if len(crowded) > 5 else ''})" if crowded else ""
     for node, options in zip(nodes, candidates):
         if not options:
@@ -731,7 +731,7 @@ def match_dot_nodes(built: Built, dot: Dot) -> dict[int, str]:
                 f"For y = sin(x**2 + 1) at x = {tol.GRAPH_DOT_X:g}, after y.backward(), no node of to_dot()'s graph shows"
                 f" {built.name(node)}'s data {truth[id(node)][0]:.4f} and grad {truth[id(node)][1]:.4f} (torch's). Label each node"
                 f" with its data and grad (2 decimals or more), and leave the grads as backward() made them.\nYour labels:\n{labels}",
-                _dot_mistake(nodes, dot, numbers, truth),
+                _dot_mistake(nodes, numbers, truth),
             )
     best: tuple[int, list[str]] = (-1, [])
 
@@ -749,7 +749,7 @@ def match_dot_nodes(built: Built, dot: Dot) -> dict[int, str]:
         raise KataFailure(
             f"to_dot()'s graph has fewer nodes showing a data and a grad than there are Values ({len(nodes)}): draw each Value once."
             f"\nYour labels:\n{labels}",
-            _dot_mistake(nodes, dot, numbers, truth),
+            _dot_mistake(nodes, numbers, truth),
         )
     return {id(node): d for node, d in zip(nodes, best[1])}
 

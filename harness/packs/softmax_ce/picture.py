@@ -19,7 +19,6 @@ import numpy as np
 
 from harness.grading import registry
 from harness.grading import tolerances as tol
-from harness.grading.learner import LearnerLoadError, load
 from harness.packs.softmax_ce.data import CLASSES, spiral
 from harness.pictures import DrawError, learner
 
@@ -115,13 +114,8 @@ def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer
     process, for at most `seconds` in all."""
     if renderer not in ("auto", "matplotlib"):
         raise DrawError(f"kata {KATA_ID}'s picture is a plot, drawn with matplotlib: use --renderer auto or matplotlib, not {renderer}.")
-    kata = registry.get(KATA_ID)
-    path = kata.learner_file(impl_root)
-    try:
-        module = load(path, callables=kata.callables)
-    except LearnerLoadError as exc:
-        raise DrawError(str(exc)) from None
-    module.process.start_check(seconds)
+    path = registry.get(KATA_ID).learner_file(impl_root)
+    module = learner.open_module(KATA_ID, path, seconds)
     try:
         shown = regions(module, path)
     finally:

@@ -22,7 +22,6 @@ import numpy as np
 
 from harness.grading import registry
 from harness.grading import tolerances as tol
-from harness.grading.learner import LearnerLoadError, load
 from harness.packs.vanishing import oracle
 from harness.pictures import DrawError, learner
 
@@ -197,13 +196,8 @@ def draw(impl_root: Path | None = None, out_dir: Path | None = None, *, renderer
         raise DrawError("kata 06's picture is a chart: matplotlib draws it (--renderer auto or matplotlib).")
     if tensorboard is not None:
         _summary_writer()  # before any work: a missing extra is said at once, and nothing is half written
-    kata = registry.get(KATA_ID)
-    path = kata.learner_file(impl_root)
-    try:
-        module = load(path, callables=kata.callables)
-    except LearnerLoadError as exc:
-        raise DrawError(str(exc)) from None
-    module.process.start_check(seconds)
+    path = registry.get(KATA_ID).learner_file(impl_root)
+    module = learner.open_module(KATA_ID, path, seconds)
     try:
         found = curves(module, path)
     finally:
